@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Every test: builds what is missing (scripts/setup.sh), then
+#   1. make check in build/ (gcc, warnings as errors)
+#   2. the Python implementation regenerates the vector file byte for byte
+#   3. make check again in build-asan/ (clang, AddressSanitizer + UBSan)
+#   4. each libFuzzer target for TC_FUZZ_SECONDS (default 20) seconds
+# Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+fuzz_seconds=${TC_FUZZ_SECONDS:-20}
+
+say() { printf '\n== %s\n' "$*"; }
+show_logs() {
+    # On failure, show why: automake keeps each test's output in a .log.
+    for f in "$1"/tests/*.log; do
+        [ -f "$f" ] || continue
+        grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "--- $f"; tail -n 40 "$f"; }
+    done
+    return 1
+}
+
+scripts/setup.sh --no-demo
+
+say "unit and known-answer tests (build/)"
+make -C build -s -j"$(nproc)" check || show_logs build
+grep -h '^[a-z_]*: [0-9]* checks\|^vectors:\|vectors checked' build/tests/*.log || true
+
+say "independent Python implementation reproduces tests/vectors/tcpcrypt-kat.txt"
+/usr/bin/python3 tests/vectors/gen_vectors.py --check tests/vectors/tcpcrypt-kat.txt
+echo "gen_vectors.py: identical"
+
+say "sanitizers: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, clang-14)"
+mkdir -p build-asan
+if [ ! -f build-asan/config.status ] || [ configure -nt build-asan/config.status ]; then
+    (cd build-asan && CC=clang-14 "$top/configure" --enable-werror --enable-sanitizers \
+        --enable-fuzzers >/dev/null)
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+make -C build-asan -s -j"$(nproc)" all >/dev/null
+make -C build-asan -s -j"$(nproc)" check || show_logs build-asan
+
+say "fuzzing each parser for ${fuzz_seconds}s"
+for t in build-asan/tests/fuzz/fuzz_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    corpus=build-asan/fuzz-corpus/$name
+    mkdir -p "$corpus"
+    if ! "$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
+        >"build-asan/$name.log" 2>&1; then
+        tail -n 40 "build-asan/$name.log"
+        echo "FAIL: $name"
+        exit 1
+    fi
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-asan/$name.log")
+    echo "$name: $runs executions, no failure"
+done
+
+say "all tests passed"
