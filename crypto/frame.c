@@ -196,7 +196,7 @@ int tc_frame_open(struct tc_aead_key *k, const uint8_t nr[TC_AEAD_NONCE_LEN], ui
         return err;
     }
     out->rekeyed = (ad[0] & TC_CTRL_REKEY) != 0; /* cres ignored */
-    out->fin = (pt[0] & TC_FLAG_FINP) != 0;     /* fres ignored */
+    out->fin = (pt[0] & TC_FLAG_FINP) != 0;      /* fres ignored */
     out->urg = (pt[0] & TC_FLAG_URGP) != 0;
     out->urgent = 0;
     if (out->urg) {
@@ -272,8 +272,7 @@ int tc_channel_rekey(struct tc_channel *ch)
 /* Open the complete frame (header and ciphertext contiguous at frame) with
  * the receive direction, stepping its generation first when the frame says
  * so. */
-static int open_frame(struct tc_channel *ch, const uint8_t *frame, size_t len,
-                      struct tc_plain *out)
+static int open_frame(struct tc_channel *ch, const uint8_t *frame, size_t len, struct tc_plain *out)
 {
     int err;
 

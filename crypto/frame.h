@@ -32,12 +32,12 @@ struct tc_direction {
 struct tc_channel {
     const struct tc_aead_alg *alg;
     const struct tc_aead_backend *be; /* NULL: the algorithm's default */
-    bool send_ab;        /* encrypt with k_ab: this host was A when ss[0] was made */
-    bool tx_rekey;       /* the next frame sent is the first of a new generation */
-    bool rekey_reply_due; /* §3.8: a frame must go out now, empty if need be */
-    bool tx_fin;         /* the FINp frame has been sealed */
-    bool rx_fin;         /* the FINp frame has been received */
-    int failed;          /* sticky abort reason, TC_OK while healthy */
+    bool send_ab;                     /* encrypt with k_ab: this host was A when ss[0] was made */
+    bool tx_rekey;                    /* the next frame sent is the first of a new generation */
+    bool rekey_reply_due;             /* §3.8: a frame must go out now, empty if need be */
+    bool tx_fin;                      /* the FINp frame has been sealed */
+    bool rx_fin;                      /* the FINp frame has been received */
+    int failed;                       /* sticky abort reason, TC_OK while healthy */
     struct tc_direction tx, rx;
     size_t rx_have; /* bytes of the current frame in rx_buf */
     uint8_t rx_buf[TC_FRAME_MAX];
@@ -48,10 +48,10 @@ struct tc_channel {
 struct tc_plain {
     const uint8_t *data;
     size_t len;
-    bool fin;       /* FINp: end of the peer's stream (§3.7) */
-    bool urg;       /* URGp: urgent is meaningful */
+    bool fin;        /* FINp: end of the peer's stream (§3.7) */
+    bool urg;        /* URGp: urgent is meaningful */
     uint16_t urgent; /* as sent; see tc_channel_open */
-    bool rekeyed;   /* the frame opened a new peer generation */
+    bool rekeyed;    /* the frame opened a new peer generation */
 };
 
 /*

@@ -123,8 +123,7 @@ static int init_header(const uint8_t *buf, size_t len, uint32_t magic, size_t mi
     return TC_OK;
 }
 
-int tc_init1_decode(const uint8_t *buf, size_t len, const struct tc_kex *kx,
-                    struct tc_init1 *out)
+int tc_init1_decode(const uint8_t *buf, size_t len, const struct tc_kex *kx, struct tc_init1 *out)
 {
     size_t m, k, off;
     int err;

@@ -38,13 +38,12 @@ struct tc_init2 {
 size_t tc_init1_size(const struct tc_kex *kx, size_t nciphers);
 size_t tc_init2_size(const struct tc_kex *kx);
 
-TC_MUST_CHECK int tc_init1_encode(uint8_t *out, size_t cap, size_t *outlen,
-                                  const struct tc_kex *kx, const uint16_t *ciphers,
-                                  size_t nciphers, const uint8_t n_a[TC_NONCE_LEN],
+TC_MUST_CHECK int tc_init1_encode(uint8_t *out, size_t cap, size_t *outlen, const struct tc_kex *kx,
+                                  const uint16_t *ciphers, size_t nciphers,
+                                  const uint8_t n_a[TC_NONCE_LEN], const uint8_t *pub);
+TC_MUST_CHECK int tc_init2_encode(uint8_t *out, size_t cap, size_t *outlen, const struct tc_kex *kx,
+                                  uint16_t cipher, const uint8_t n_b[TC_NONCE_LEN],
                                   const uint8_t *pub);
-TC_MUST_CHECK int tc_init2_encode(uint8_t *out, size_t cap, size_t *outlen,
-                                  const struct tc_kex *kx, uint16_t cipher,
-                                  const uint8_t n_b[TC_NONCE_LEN], const uint8_t *pub);
 
 /* Decode Init1 from the first len bytes of B's receive stream. */
 TC_MUST_CHECK int tc_init1_decode(const uint8_t *buf, size_t len, const struct tc_kex *kx,
@@ -52,8 +51,7 @@ TC_MUST_CHECK int tc_init1_decode(const uint8_t *buf, size_t len, const struct t
 /* Decode Init2; A passes the list it offered, and a cipher not in it is
  * TC_E_CIPHER_NOT_OFFERED (RFC 8548 §3.3 MUST abort). */
 TC_MUST_CHECK int tc_init2_decode(const uint8_t *buf, size_t len, const struct tc_kex *kx,
-                                  const uint16_t *offered, size_t noffered,
-                                  struct tc_init2 *out);
+                                  const uint16_t *offered, size_t noffered, struct tc_init2 *out);
 
 /* B's choice: the first of its preferences (most preferred first) that A
  * offered and this host implements; TC_E_NO_COMMON_CIPHER if none. */

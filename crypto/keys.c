@@ -20,10 +20,9 @@ static int cprf(uint8_t *out, size_t len, const uint8_t key[TC_K_LEN], uint8_t c
     return tc_hkdf_expand(out, len, key, TC_K_LEN, info, 1 + extra_len);
 }
 
-int tc_keys_prk(uint8_t ss0[TC_K_LEN], const uint8_t n_a[TC_NONCE_LEN],
-                const uint8_t *transcript, size_t transcript_len, const uint8_t *init1,
-                size_t init1_len, const uint8_t *init2, size_t init2_len, const uint8_t *es,
-                size_t es_len)
+int tc_keys_prk(uint8_t ss0[TC_K_LEN], const uint8_t n_a[TC_NONCE_LEN], const uint8_t *transcript,
+                size_t transcript_len, const uint8_t *init1, size_t init1_len, const uint8_t *init2,
+                size_t init2_len, const uint8_t *es, size_t es_len)
 {
     /* "PRK = Extract(N_A, eno_transcript | Init1 | Init2 | ES)" (§3.3): the
      * salt is N_A alone; N_B enters through Init2. */
@@ -43,8 +42,7 @@ int tc_keys_next_ss(uint8_t next[TC_K_LEN], const uint8_t ss[TC_K_LEN])
     return cprf(next, TC_K_LEN, ss, TC_CONST_NEXTK, NULL, 0);
 }
 
-int tc_keys_mk0(uint8_t mk[TC_K_LEN], const uint8_t ss[TC_K_LEN], const uint8_t *sn,
-                size_t sn_len)
+int tc_keys_mk0(uint8_t mk[TC_K_LEN], const uint8_t ss[TC_K_LEN], const uint8_t *sn, size_t sn_len)
 {
     return cprf(mk, TC_K_LEN, ss, TC_CONST_REKEY, sn, sn_len);
 }

@@ -31,16 +31,15 @@ TC_MUST_CHECK int tc_keys_prk(uint8_t ss0[TC_K_LEN], const uint8_t n_a[TC_NONCE_
                               const uint8_t *init1, size_t init1_len, const uint8_t *init2,
                               size_t init2_len, const uint8_t *es, size_t es_len);
 TC_MUST_CHECK int tc_keys_next_ss(uint8_t next[TC_K_LEN], const uint8_t ss[TC_K_LEN]);
-TC_MUST_CHECK int tc_keys_mk0(uint8_t mk[TC_K_LEN], const uint8_t ss[TC_K_LEN],
-                              const uint8_t *sn, size_t sn_len);
+TC_MUST_CHECK int tc_keys_mk0(uint8_t mk[TC_K_LEN], const uint8_t ss[TC_K_LEN], const uint8_t *sn,
+                              size_t sn_len);
 TC_MUST_CHECK int tc_keys_next_mk(uint8_t next[TC_K_LEN], const uint8_t mk[TC_K_LEN]);
 /* k_ab[j] when key_a, else k_ba[j]: alg->key_len + alg->nonce_len bytes. */
 TC_MUST_CHECK int tc_keys_traffic(uint8_t out[TC_TRAFFIC_KEY_MAX], const uint8_t mk[TC_K_LEN],
                                   bool key_a, const struct tc_aead_alg *alg);
 /* tep_byte is the TEP byte exactly as B sent it, v bit included (§3.4). */
 TC_MUST_CHECK int tc_keys_session_id(uint8_t sid[TC_SESSID_LEN], uint8_t tep_byte,
-                                     const uint8_t ss[TC_K_LEN], const uint8_t *sn,
-                                     size_t sn_len);
+                                     const uint8_t ss[TC_K_LEN], const uint8_t *sn, size_t sn_len);
 TC_MUST_CHECK int tc_keys_resume_id(uint8_t out[TC_RESUME_ID_LEN], const uint8_t ss[TC_K_LEN]);
 
 #endif

@@ -27,10 +27,10 @@
 
 struct tc_resume_entry {
     bool in_use;
-    uint8_t tep;      /* v = 0 identifier of the original session */
-    uint16_t aead;    /* negotiated in the original session */
-    bool orig_a;      /* this host played A when ss[0] was made */
-    uint64_t i;       /* index of ss below */
+    uint8_t tep;   /* v = 0 identifier of the original session */
+    uint16_t aead; /* negotiated in the original session */
+    bool orig_a;   /* this host played A when ss[0] was made */
+    uint64_t i;    /* index of ss below */
     uint8_t ss[TC_K_LEN];
     uint8_t my_half[TC_RESUME_HALF_LEN];   /* the half this host sends */
     uint8_t peer_half[TC_RESUME_HALF_LEN]; /* the half the peer sends */
@@ -64,8 +64,7 @@ struct tc_resume_ticket {
     size_t peer_nonce_len;
 };
 
-TC_MUST_CHECK int tc_resume_cache_init(struct tc_resume_cache *c, size_t cap,
-                                       uint64_t lifetime_ms);
+TC_MUST_CHECK int tc_resume_cache_init(struct tc_resume_cache *c, size_t cap, uint64_t lifetime_ms);
 /* Wipe every secret and free the entries. */
 void tc_resume_cache_destroy(struct tc_resume_cache *c);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: builds what is missing (scripts/setup.sh), then
 #   1. make check in build/ (gcc, warnings as errors)
-#   2. the Python implementation regenerates the vector file byte for byte
+#   2. the Python implementation regenerates the vector file byte for byte,
+#      and a changed RFC 8548 constant in either implementation is caught
 #   3. make check again in build-asan/ (clang, AddressSanitizer + UBSan)
 #   4. each libFuzzer target for TC_FUZZ_SECONDS (default 20) seconds
 # Exits non-zero on the first failure.
@@ -29,6 +30,9 @@ grep -h '^[a-z_]*: [0-9]* checks\|^vectors:\|vectors checked' build/tests/*.log 
 say "independent Python implementation reproduces tests/vectors/tcpcrypt-kat.txt"
 /usr/bin/python3 tests/vectors/gen_vectors.py --check tests/vectors/tcpcrypt-kat.txt
 echo "gen_vectors.py: identical"
+
+say "a wrong protocol constant on either side fails the vectors"
+bash tests/mutants.sh
 
 say "sanitizers: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, clang-14)"
 mkdir -p build-asan

@@ -22,31 +22,31 @@ int tc_check_exit(const char *name);
  * byte count, or aborts the test program on bad input or overflow. */
 size_t tc_unhex(uint8_t *out, size_t cap, const char *hex);
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        tc_checks_run++;                                                                           \
-        if (!(cond)) {                                                                             \
-            tc_check_fail(__FILE__, __LINE__, "%s", #cond);                                        \
-        }                                                                                          \
+#define CHECK(cond)                                         \
+    do {                                                    \
+        tc_checks_run++;                                    \
+        if (!(cond)) {                                      \
+            tc_check_fail(__FILE__, __LINE__, "%s", #cond); \
+        }                                                   \
     } while (0)
 
-#define CHECK_INT(got, want)                                                                       \
-    do {                                                                                           \
-        long long got_ = (long long)(got), want_ = (long long)(want);                              \
-        tc_checks_run++;                                                                           \
-        if (got_ != want_) {                                                                       \
-            tc_check_fail(__FILE__, __LINE__, "%s = %lld, want %s = %lld", #got, got_, #want,      \
-                          want_);                                                                  \
-        }                                                                                          \
+#define CHECK_INT(got, want)                                                                  \
+    do {                                                                                      \
+        long long got_ = (long long)(got), want_ = (long long)(want);                         \
+        tc_checks_run++;                                                                      \
+        if (got_ != want_) {                                                                  \
+            tc_check_fail(__FILE__, __LINE__, "%s = %lld, want %s = %lld", #got, got_, #want, \
+                          want_);                                                             \
+        }                                                                                     \
     } while (0)
 
-#define CHECK_MEM(got, want, len)                                                                  \
-    do {                                                                                           \
-        tc_checks_run++;                                                                           \
-        if (memcmp((got), (want), (len)) != 0) {                                                   \
-            tc_check_mem_fail(__FILE__, __LINE__, #got, (const uint8_t *)(got),                    \
-                              (const uint8_t *)(want), (len));                                     \
-        }                                                                                          \
+#define CHECK_MEM(got, want, len)                                               \
+    do {                                                                        \
+        tc_checks_run++;                                                        \
+        if (memcmp((got), (want), (len)) != 0) {                                \
+            tc_check_mem_fail(__FILE__, __LINE__, #got, (const uint8_t *)(got), \
+                              (const uint8_t *)(want), (len));                  \
+        }                                                                       \
     } while (0)
 
 #endif

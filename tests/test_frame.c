@@ -175,10 +175,10 @@ static void lengths(void)
     CHECK_INT(pl.len, TC_FRAME_DATA_MAX);
     CHECK_INT(tc_channel_seal(&ca, 0, 0, big, TC_FRAME_DATA_MAX + 1, big, sizeof(big), &flen),
               TC_E_INVALID);
-    CHECK_INT(tc_channel_seal(&ca, TC_FLAG_URGP, 0, big, TC_FRAME_DATA_MAX - 1, big, sizeof(big),
-                              &flen),
-              TC_E_INVALID);
-    CHECK_INT(tc_channel_seal(&ca, 0, 0, big, 10, frame, 30, &flen), TC_E_NOSPACE);
+    CHECK_INT(
+        tc_channel_seal(&ca, TC_FLAG_URGP, 0, big, TC_FRAME_DATA_MAX - 1, big, sizeof(big), &flen),
+        TC_E_INVALID);
+    CHECK_INT(tc_channel_seal(&ca, 0, 0, big, 10, frame, 29, &flen), TC_E_NOSPACE);
     CHECK_INT(tc_frame_data_fit(20, false), 0);
     CHECK_INT(tc_frame_data_fit(21, false), 1);
     CHECK_INT(tc_frame_data_fit(1 << 20, false), TC_FRAME_DATA_MAX);

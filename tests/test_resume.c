@@ -42,11 +42,11 @@ static void two_hosts(struct tc_resume_cache *ca, struct tc_resume_cache *cb, ui
     }
     CHECK_INT(tc_resume_cache_init(ca, 8, 60000), TC_OK);
     CHECK_INT(tc_resume_cache_init(cb, 8, 60000), TC_OK);
-    CHECK_INT(tc_resume_store(ca, host_b, sizeof(host_b), TC_TEP_X25519, TC_AEAD_AES_128_GCM,
-                              true, 1, ss1, 0, NULL),
+    CHECK_INT(tc_resume_store(ca, host_b, sizeof(host_b), TC_TEP_X25519, TC_AEAD_AES_128_GCM, true,
+                              1, ss1, 0, NULL),
               TC_OK);
-    CHECK_INT(tc_resume_store(cb, host_a, sizeof(host_a), TC_TEP_X25519, TC_AEAD_AES_128_GCM,
-                              false, 1, ss1, 0, NULL),
+    CHECK_INT(tc_resume_store(cb, host_a, sizeof(host_a), TC_TEP_X25519, TC_AEAD_AES_128_GCM, false,
+                              1, ss1, 0, NULL),
               TC_OK);
 }
 
@@ -260,8 +260,7 @@ static void test_limits(void)
     CHECK_INT(tc_resume_store(&c, peer, 5, TC_TEP_X25519, 1, true, 1, ss, 0, NULL), TC_OK);
     CHECK_INT(tc_resume_flush_all(&c), 1);
     CHECK_INT(tc_resume_count(&c, 0), 0);
-    CHECK_INT(tc_resume_store(&c, peer, TC_PEER_ID_MAX + 1, TC_TEP_X25519, 1, true, 1, ss, 0,
-                              NULL),
+    CHECK_INT(tc_resume_store(&c, peer, TC_PEER_ID_MAX + 1, TC_TEP_X25519, 1, true, 1, ss, 0, NULL),
               TC_E_INVALID);
     tc_resume_ticket_wipe(&t);
     tc_resume_cache_destroy(&c);

@@ -118,9 +118,9 @@ static void check_fresh(const struct tc_vec_record *r)
     want(r, "es", es_a, kx->es_len);
     want(r, "es", es_b, kx->es_len);
 
-    CHECK_INT(tc_keys_prk(ss[0], n_a, transcript, tlen, init1, i1len, init2, i2len, es_a,
-                          kx->es_len),
-              TC_OK);
+    CHECK_INT(
+        tc_keys_prk(ss[0], n_a, transcript, tlen, init1, i1len, init2, i2len, es_a, kx->es_len),
+        TC_OK);
     for (int i = 0; i < 3; i++) {
         if (i > 0) {
             CHECK_INT(tc_keys_next_ss(ss[i], ss[i - 1]), TC_OK);
@@ -225,8 +225,8 @@ static void check_resume(const struct tc_vec_record *r)
     sr_pas.len = active_was_a ? lb : la;
 
     /* The active opener's SYN suboption. */
-    CHECK_INT(tc_resume_offer(act, active_was_a ? host_b : host_a, sizeof(host_a), tep,
-                              sr_act.len, &rng_act, 1, &ta),
+    CHECK_INT(tc_resume_offer(act, active_was_a ? host_b : host_a, sizeof(host_a), tep, sr_act.len,
+                              &rng_act, 1, &ta),
               TC_OK);
     sublen = tc_resume_subopt(&ta, sub);
     want(r, "subopt_active", sub, sublen);
@@ -264,8 +264,8 @@ static void check_resume(const struct tc_vec_record *r)
     CHECK_INT(tc_resume_accept(pas, sub[0], sub + 1, sublen - 1, 0, &rng_pas, 2, &again),
               TC_E_NOT_FOUND);
     sr_act.len = 0;
-    CHECK_INT(tc_resume_offer(act, active_was_a ? host_b : host_a, sizeof(host_a), tep, 0,
-                              &rng_act, 2, &again),
+    CHECK_INT(tc_resume_offer(act, active_was_a ? host_b : host_a, sizeof(host_a), tep, 0, &rng_act,
+                              2, &again),
               TC_OK);
     CHECK_INT(again.i, ta.i + 1);
     CHECK_MEM(again.ss, next, TC_K_LEN);

@@ -41,7 +41,9 @@ static int parse_args(int argc, char **argv, uint8_t *tep, uint16_t *aead)
     static const struct {
         const char *name;
         int value;
-    } teps[] = {{"x25519", TC_TEP_X25519}, {"x448", TC_TEP_X448}, {"p256", TC_TEP_P256},
+    } teps[] = {{"x25519", TC_TEP_X25519},
+                {"x448", TC_TEP_X448},
+                {"p256", TC_TEP_P256},
                 {"p521", TC_TEP_P521}},
       aeads[] = {{"aes128gcm", TC_AEAD_AES_128_GCM},
                  {"aes256gcm", TC_AEAD_AES_256_GCM},
@@ -147,9 +149,9 @@ int main(int argc, char **argv)
     must(tc_kex_shared(kx, es_b, priv_b, got1.pub), "B's shared secret");
     must(tc_keys_prk(ss_a, n_a, transcript, tlen, init1, i1len, init2, i2len, es_a, kx->es_len),
          "PRK");
-    must(tc_keys_prk(ss_b, got1.n_a, transcript, tlen, init1, i1len, init2, i2len, es_b,
-                     kx->es_len),
-         "PRK");
+    must(
+        tc_keys_prk(ss_b, got1.n_a, transcript, tlen, init1, i1len, init2, i2len, es_b, kx->es_len),
+        "PRK");
     must(tc_keys_session_id(sid_a, tep, ss_a, NULL, 0), "session ID");
     must(tc_keys_session_id(sid_b, tep, ss_b, NULL, 0), "session ID");
     hex("session ID at A", sid_a, sizeof(sid_a));
@@ -167,8 +169,7 @@ int main(int argc, char **argv)
     must(tc_channel_seal(&chan_a, 0, 0, (const uint8_t *)msg, strlen(msg), wire, sizeof(wire),
                          &wlen),
          "seal");
-    printf("A -> B: %zu application bytes in one frame at stream offset %zu\n", strlen(msg),
-           i1len);
+    printf("A -> B: %zu application bytes in one frame at stream offset %zu\n", strlen(msg), i1len);
     hex("on the wire", wire, wlen);
     must(tc_channel_open(&chan_b, wire, wlen, &used, &pl), "open");
     printf("  B reads: \"%.*s\"\n", (int)pl.len, (const char *)pl.data);
@@ -216,8 +217,8 @@ int main(int argc, char **argv)
         hex("resumed session ID", rsid_a, sizeof(rsid_a));
         printf("  both ends agree: %s; a replay of that SYN is %s\n",
                memcmp(rsid_a, rsid_b, sizeof(rsid_a)) == 0 ? "yes" : "NO",
-               tc_resume_accept(&cache_b, sub[0] | TC_TEP_V_BIT, ta.my_half, TC_RESUME_HALF_LEN,
-                                8, &tc_rng_system, 2, &tb) == TC_E_NOT_FOUND
+               tc_resume_accept(&cache_b, sub[0] | TC_TEP_V_BIT, ta.my_half, TC_RESUME_HALF_LEN, 8,
+                                &tc_rng_system, 2, &tb) == TC_E_NOT_FOUND
                    ? "refused (single use)"
                    : "ACCEPTED");
         tc_resume_ticket_wipe(&ta);

@@ -30,8 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (uint8_t k = 0; k < 3; k++) {
         ss[1] = k;
         peer[3] = k;
-        FUZZ_ASSERT(tc_resume_store(&c, peer, 4, TC_TEP_X25519, 1, k & 1, 1, ss, 0, NULL) ==
-                    TC_OK);
+        FUZZ_ASSERT(tc_resume_store(&c, peer, 4, TC_TEP_X25519, 1, k & 1, 1, ss, 0, NULL) == TC_OK);
     }
     /* Feed the same suboption twice: at most one acceptance. */
     for (int round = 0; round < 2; round++) {
