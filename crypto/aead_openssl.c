@@ -50,7 +50,7 @@ static bool ossl_supports(uint16_t id)
     return c != NULL;
 }
 
-static int ossl_init(struct tc_aead_key *k)
+TC_MUST_CHECK static int ossl_init(struct tc_aead_key *k)
 {
     EVP_CIPHER *cipher;
     EVP_CIPHER_CTX *ctx = NULL;
@@ -91,8 +91,9 @@ out:
     return rc;
 }
 
-static int ossl_seal(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN],
-                     const uint8_t *ad, size_t adlen, const uint8_t *in, size_t inlen, uint8_t *out)
+TC_MUST_CHECK static int ossl_seal(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN],
+                                   const uint8_t *ad, size_t adlen, const uint8_t *in, size_t inlen,
+                                   uint8_t *out)
 {
     EVP_CIPHER_CTX *ctx = k->ctx;
     int n = 0, fin = 0, rc = TC_E_BACKEND;
@@ -128,8 +129,9 @@ out:
  * plaintext sits in out before it is authenticated; it is released only on
  * success, and the dispatcher (tc_aead_open) zeroes out on every failure.
  */
-static int ossl_open(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN],
-                     const uint8_t *ad, size_t adlen, const uint8_t *in, size_t inlen, uint8_t *out)
+TC_MUST_CHECK static int ossl_open(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN],
+                                   const uint8_t *ad, size_t adlen, const uint8_t *in, size_t inlen,
+                                   uint8_t *out)
 {
     EVP_CIPHER_CTX *ctx = k->ctx;
     size_t clen = inlen - TC_AEAD_TAG_LEN;

@@ -30,7 +30,7 @@ static bool na_supports(uint16_t id)
     }
 }
 
-static int na_init(struct tc_aead_key *k)
+TC_MUST_CHECK static int na_init(struct tc_aead_key *k)
 {
     crypto_aead_aes256gcm_state *st;
 
@@ -55,18 +55,19 @@ static int na_init(struct tc_aead_key *k)
     return TC_OK;
 }
 
-static int na_seal(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN], const uint8_t *ad,
-                   size_t adlen, const uint8_t *in, size_t inlen, uint8_t *out)
+TC_MUST_CHECK static int na_seal(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN],
+                                 const uint8_t *ad, size_t adlen, const uint8_t *in, size_t inlen,
+                                 uint8_t *out)
 {
     unsigned long long maclen = 0;
     int ret;
 
     if (k->alg->id == TC_AEAD_CHACHA20_POLY1305) {
-        ret = crypto_aead_chacha20poly1305_ietf_encrypt_detached(out, out + inlen, &maclen, in, inlen,
-                                                                 ad, adlen, NULL, nonce, k->key);
+        ret = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+            out, out + inlen, &maclen, in, inlen, ad, adlen, NULL, nonce, k->key);
     } else {
-        ret = crypto_aead_aes256gcm_encrypt_detached_afternm(out, out + inlen, &maclen, in, inlen, ad,
-                                                             adlen, NULL, nonce, k->ctx);
+        ret = crypto_aead_aes256gcm_encrypt_detached_afternm(out, out + inlen, &maclen, in, inlen,
+                                                             ad, adlen, NULL, nonce, k->ctx);
     }
     if (ret != 0 || maclen != TC_AEAD_TAG_LEN) {
         return TC_E_BACKEND;
@@ -80,8 +81,9 @@ static int na_seal(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN]
  * nonzero return means the tag did not match: no other failure exists for
  * lengths the dispatcher has already bounded.
  */
-static int na_open(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN], const uint8_t *ad,
-                   size_t adlen, const uint8_t *in, size_t inlen, uint8_t *out)
+TC_MUST_CHECK static int na_open(struct tc_aead_key *k, const uint8_t nonce[TC_AEAD_NONCE_LEN],
+                                 const uint8_t *ad, size_t adlen, const uint8_t *in, size_t inlen,
+                                 uint8_t *out)
 {
     size_t clen = inlen - TC_AEAD_TAG_LEN;
     int ret;

@@ -41,7 +41,7 @@
  * would have returned all zeros for them too.  Both cases are therefore the
  * RFC's all-zero result: TC_E_ZERO_SECRET.
  */
-static int x25519_public(uint8_t *pub, const uint8_t *priv)
+TC_MUST_CHECK static int x25519_public(uint8_t *pub, const uint8_t *priv)
 {
     if (crypto_scalarmult_curve25519_base(pub, priv) != 0) {
         return TC_E_BACKEND;
@@ -49,7 +49,7 @@ static int x25519_public(uint8_t *pub, const uint8_t *priv)
     return TC_OK;
 }
 
-static int x25519_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
+TC_MUST_CHECK static int x25519_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
 {
     if (crypto_scalarmult_curve25519(es, priv, peer_pub) != 0) {
         return TC_E_ZERO_SECRET;
@@ -68,7 +68,8 @@ static int x25519_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_p
  * other data-dependent failure once both keys are loaded, so a failing
  * derive is reported as TC_E_ZERO_SECRET.
  */
-static int evp_xdh(int type, size_t len, uint8_t *out, const uint8_t *scalar, const uint8_t *point)
+TC_MUST_CHECK static int evp_xdh(int type, size_t len, uint8_t *out, const uint8_t *scalar,
+                                 const uint8_t *point)
 {
     EVP_PKEY *priv = NULL, *peer = NULL;
     EVP_PKEY_CTX *ctx = NULL;
@@ -105,7 +106,7 @@ out:
     return rc;
 }
 
-static int x448_public(uint8_t *pub, const uint8_t *priv)
+TC_MUST_CHECK static int x448_public(uint8_t *pub, const uint8_t *priv)
 {
     EVP_PKEY *pkey;
     size_t len = TC_X448_PUB_LEN;
@@ -122,7 +123,7 @@ static int x448_public(uint8_t *pub, const uint8_t *priv)
     return rc;
 }
 
-static int x448_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
+TC_MUST_CHECK static int x448_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
 {
     return evp_xdh(EVP_PKEY_X448, TC_X448_PUB_LEN, es, priv, peer_pub);
 }
@@ -176,7 +177,8 @@ static bool ct_less_be(const uint8_t *a, const uint8_t *b, size_t len)
 }
 
 /* The private scalar d must satisfy 1 <= d <= n - 1 (IEEE 1363 §7.2.1). */
-static int check_scalar(const struct ec_curve *c, const EC_GROUP *g, const uint8_t *priv)
+TC_MUST_CHECK static int check_scalar(const struct ec_curve *c, const EC_GROUP *g,
+                                      const uint8_t *priv)
 {
     uint8_t n[TC_PRIV_MAX];
     const BIGNUM *order = EC_GROUP_get0_order(g);
@@ -203,7 +205,7 @@ static BIGNUM *load_scalar(const struct ec_curve *c, const uint8_t *priv)
 
 /* RFC 8548 §5: "Implementations MUST encode these pubkey values in
  * 'compressed format'", IEEE 1363 §E.2.3.2: 0x02 | (y mod 2), then x. */
-static int ec_public(const struct ec_curve *c, uint8_t *pub, const uint8_t *priv)
+TC_MUST_CHECK static int ec_public(const struct ec_curve *c, uint8_t *pub, const uint8_t *priv)
 {
     EC_GROUP *g = NULL;
     BN_CTX *bn = NULL;
@@ -257,8 +259,8 @@ out:
  * order check is needed.  Then ES = x-coordinate of d * Q (ECSVDP-DH, RFC
  * 5903 §7), at its fixed length.
  */
-static int ec_shared(const struct ec_curve *c, uint8_t *es, const uint8_t *priv,
-                     const uint8_t *peer_pub)
+TC_MUST_CHECK static int ec_shared(const struct ec_curve *c, uint8_t *es, const uint8_t *priv,
+                                   const uint8_t *peer_pub)
 {
     EC_GROUP *g = NULL;
     BN_CTX *bn = NULL;
@@ -269,7 +271,8 @@ static int ec_shared(const struct ec_curve *c, uint8_t *es, const uint8_t *priv,
     int rc = TC_E_BACKEND;
 
     ERR_set_mark();
-    if (((size_t)peer_pub[0] << 8 | peer_pub[1]) != c->pub_len || (prefix != 0x02 && prefix != 0x03)) {
+    if (((size_t)peer_pub[0] << 8 | peer_pub[1]) != c->pub_len ||
+        (prefix != 0x02 && prefix != 0x03)) {
         rc = TC_E_BAD_PUBKEY;
         goto out;
     }
@@ -328,22 +331,22 @@ out:
     return rc;
 }
 
-static int p256_public(uint8_t *pub, const uint8_t *priv)
+TC_MUST_CHECK static int p256_public(uint8_t *pub, const uint8_t *priv)
 {
     return ec_public(&p256, pub, priv);
 }
 
-static int p256_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
+TC_MUST_CHECK static int p256_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
 {
     return ec_shared(&p256, es, priv, peer_pub);
 }
 
-static int p521_public(uint8_t *pub, const uint8_t *priv)
+TC_MUST_CHECK static int p521_public(uint8_t *pub, const uint8_t *priv)
 {
     return ec_public(&p521, pub, priv);
 }
 
-static int p521_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
+TC_MUST_CHECK static int p521_shared(uint8_t *es, const uint8_t *priv, const uint8_t *peer_pub)
 {
     return ec_shared(&p521, es, priv, peer_pub);
 }

@@ -18,7 +18,7 @@
  */
 static atomic_bool sodium_ready;
 
-static int system_fill(void *ctx, uint8_t *buf, size_t len)
+TC_MUST_CHECK static int system_fill(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
     if (!atomic_load_explicit(&sodium_ready, memory_order_acquire)) {

@@ -30,8 +30,7 @@ static const struct {
     {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b 0b0b0b0b", "4869205468657265",
      "b0344c61d8db38535ca8afceaf0bf12b 881dc200c9833da726e9376c2e32cff7"},
     /* Test Case 2 */
-    {"4a656665",
-     "7768617420646f2079612077616e7420 666f72206e6f7468696e673f",
+    {"4a656665", "7768617420646f2079612077616e7420 666f72206e6f7468696e673f",
      "5bdcc146bf60754e6a042426089575c7 5a003f089d2739839dec58b964ec3843"},
     /* Test Case 3 */
     {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa aaaaaaaa",
@@ -44,8 +43,8 @@ static const struct {
      "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd cdcd",
      "82558a389a443c0ea4cc819899f2083a 85f0faa3e578f8077a2e3ff46729665b"},
     /* Test Case 5: the output truncated to 128 bits */
-    {"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c 0c0c0c0c",
-     "546573742057697468205472756e6361 74696f6e", "a3b6167473100ee06e0c796c2955552b"},
+    {"0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c 0c0c0c0c", "546573742057697468205472756e6361 74696f6e",
+     "a3b6167473100ee06e0c796c2955552b"},
     /* Test Case 6 */
     {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -77,7 +76,8 @@ static void test_hmac(void)
         size_t datalen = unhex(data, hmac_vectors[i].data);
         size_t maclen = unhex(want, hmac_vectors[i].mac);
         /* The data in two pieces, split unevenly, as the IKM of Extract is. */
-        struct tc_iovec pieces[2] = {{data, datalen / 3}, {data + datalen / 3, datalen - datalen / 3}};
+        struct tc_iovec pieces[2] = {{data, datalen / 3},
+                                     {data + datalen / 3, datalen - datalen / 3}};
 
         tc_hmac_sha256(got, key, keylen, pieces, 2);
         CHECK_MEM(got, want, maclen);
@@ -261,7 +261,8 @@ static void test_x25519(void)
                    "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
                    "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957");
     }
-    x_iterate(x25519_raw, 32, 1, "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
+    x_iterate(x25519_raw, 32, 1,
+              "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
     x_iterate(x25519_raw, 32, 1000,
               "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
     if (slow != NULL && strcmp(slow, "1") == 0) {
@@ -391,7 +392,9 @@ struct ec_vector {
 
 /* RFC 5903 §8.1 and §8.3; the shared secret is girx. */
 static const struct ec_vector ec_vectors[] = {
-    {TC_TEP_P256, 32, "C88F01F5 10D9AC3F 70A292DA A2316DE5 44E9AAB8 AFE84049 C62A9C57 862D1433",
+    {TC_TEP_P256,
+     32,
+     "C88F01F5 10D9AC3F 70A292DA A2316DE5 44E9AAB8 AFE84049 C62A9C57 862D1433",
      "DAD0B653 94221CF9 B051E1FE CA5787D0 98DFE637 FC90B9EF 945D0C37 72581180",
      "5271A046 1CDB8252 D61F1C45 6FA3E59A B1F45B33 ACCF5F58 389E0577 B8990BB3",
      "C6EF9C5D 78AE012A 011164AC B397CE20 88685D8F 06BF9BE0 B283AB46 476BEE53",
@@ -401,7 +404,8 @@ static const struct ec_vector ec_vectors[] = {
      {"ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
       "ffffffff00000001000000000000000000000001000000000000000000000000"},
      "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"},
-    {TC_TEP_P521, 66,
+    {TC_TEP_P521,
+     66,
      "0037ADE9 319A89F4 DABDB3EF 411AACCC A5123C61 ACAB57B5 393DCE47 608172A0"
      "95AA85A3 0FE1C295 2C6771D9 37BA9777 F5957B26 39BAB072 462F68C2 7A57382D 4A52",
      "0015417E 84DBF28C 0AD3C278 713349DC 7DF153C8 97A1891B D98BAB43 57C9ECBE"
@@ -689,8 +693,8 @@ static void test_chacha20_poly1305(void)
 #define GCM_K "feffe9928665731c6d6a8f9467308308"
 #define GCM_IV "cafebabefacedbaddecaf888"
 #define GCM_AD "feedfacedeadbeeffeedfacedeadbeef abaddad2"
-#define GCM_P60                                                                                    \
-    "d9313225f88406e5a55909c5aff5269a 86a7a9531534f7da2e4c303d8a318a72"                            \
+#define GCM_P60                                                         \
+    "d9313225f88406e5a55909c5aff5269a 86a7a9531534f7da2e4c303d8a318a72" \
     "1c3c0c95956809532fcf0e2449a6b525 b16aedf5aa0de657ba637b39"
 #define GCM_P64 GCM_P60 "1aafd255"
 
@@ -714,11 +718,13 @@ static void test_aes_gcm(void)
                 "21d514b25466931c7d8f6a5aac84aa05 1ba30b396a0aac973d58e091",
                 "5bc94fbc3221a5db94fae95ae7121a47");
     /* Test Case 13 */
-    aead_vector(TC_AEAD_AES_256_GCM, "0000000000000000000000000000000000000000000000000000000000000000",
-                z12, "", "", "", "530f8afbc74536b9a963b4f1c4cb738b");
+    aead_vector(TC_AEAD_AES_256_GCM,
+                "0000000000000000000000000000000000000000000000000000000000000000", z12, "", "", "",
+                "530f8afbc74536b9a963b4f1c4cb738b");
     /* Test Case 14 */
-    aead_vector(TC_AEAD_AES_256_GCM, "0000000000000000000000000000000000000000000000000000000000000000",
-                z12, "", z16, "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919");
+    aead_vector(TC_AEAD_AES_256_GCM,
+                "0000000000000000000000000000000000000000000000000000000000000000", z12, "", z16,
+                "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919");
     /* Test Case 15 */
     aead_vector(TC_AEAD_AES_256_GCM, GCM_K GCM_K, GCM_IV, "", GCM_P64,
                 "522dc1f099567d07f47f37a32a84427d 643a8cdcbfe5c0c97598a2bd2555d1aa"
