@@ -31,6 +31,18 @@ const char *tc_strerror(int err)
         return "TCP FIN without a FINp frame";
     case TC_E_AFTER_FINP:
         return "bytes after the FINp frame";
+    case TC_E_ENO_ABSENT:
+        return "peer sent no ENO option";
+    case TC_E_ENO_MALFORMED:
+        return "ill-formed ENO option";
+    case TC_E_ENO_DUPLICATE:
+        return "more than one ENO option in a SYN";
+    case TC_E_ENO_SAME_ROLE:
+        return "both hosts chose the same ENO role";
+    case TC_E_ENO_NOT_AWARE:
+        return "peer is not application-aware";
+    case TC_E_ENO_NO_TEP:
+        return "no encryption protocol in common";
     case TC_E_UNSUPPORTED:
         return "algorithm not supported";
     case TC_E_INVALID:

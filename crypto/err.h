@@ -29,6 +29,14 @@ enum tc_err {
     TC_E_FIN_WITHOUT_FINP = -11,  /* TCP FIN before a FINp frame (§3.7) */
     TC_E_AFTER_FINP = -12,        /* bytes after the FINp frame */
 
+    /* Fall back to plain TCP: TCP-ENO did not succeed (RFC 8547 §4.6). */
+    TC_E_ENO_ABSENT = -16,      /* the peer's SYN (or first ACK) had no ENO option */
+    TC_E_ENO_MALFORMED = -17,   /* ill-formed SYN-form option (§4.4) */
+    TC_E_ENO_DUPLICATE = -18,   /* more than one ENO option in a SYN (§4.1) */
+    TC_E_ENO_SAME_ROLE = -19,   /* both hosts sent the same b bit (§4.3) */
+    TC_E_ENO_NOT_AWARE = -20,   /* mandatory application-aware mode, peer a = 0 */
+    TC_E_ENO_NO_TEP = -21,      /* no valid TEP in common (§4.5) */
+
     /* Local conditions: nothing was sent or accepted. */
     TC_E_UNSUPPORTED = -32, /* TEP or AEAD not implemented */
     TC_E_INVALID = -33,     /* caller passed an impossible argument */
@@ -48,7 +56,13 @@ const char *tc_strerror(int err);
 /* True when the connection must be aborted with RST. */
 static inline bool tc_err_aborts(int err)
 {
-    return err < 0 && err > -32;
+    return err < 0 && err > -16;
+}
+
+/* True when the connection continues as plain TCP (TCP-ENO failed). */
+static inline bool tc_err_falls_back(int err)
+{
+    return err <= -16 && err > -32;
 }
 
 #endif

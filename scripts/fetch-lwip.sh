@@ -114,6 +114,9 @@ if [ -n "${TC_LWIP_CACHE:-}" ] && have_all "$TC_LWIP_CACHE"; then
     say "using verified files from TC_LWIP_CACHE=$TC_LWIP_CACHE"
     cp "$TC_LWIP_CACHE/$DSC" "$TC_LWIP_CACHE/$ORIG" "$TC_LWIP_CACHE/$DEBTAR" "$work/"
 else
+    if [ -n "${TC_LWIP_CACHE:-}" ]; then
+        say "TC_LWIP_CACHE=$TC_LWIP_CACHE lacks verified files; downloading"
+    fi
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script needs Debian 12"
     [ "$(id -u)" -eq 0 ] ||
         die "must run as root to add a temporary deb-src entry (or set TC_LWIP_CACHE)"

@@ -324,8 +324,7 @@ static err_t wire_netif_init(struct netif *netif)
     netif->mtu = 1500;
     netif->hwaddr_len = ETH_HWADDR_LEN;
     memcpy(netif->hwaddr, netif->state, ETH_HWADDR_LEN);
-    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
-                   NETIF_FLAG_MLD6;
+    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
     return ERR_OK;
 }
 
@@ -635,6 +634,15 @@ static bool seen_is(const struct seen *s, const u8_t *want, u8_t len)
     return s->eno_len == len && memcmp(s->eno, want, len) == 0;
 }
 
+static void print_options(const char *what, const struct captured *c)
+{
+    fprintf(stderr, "test_lwip:   %s options:", what);
+    for (unsigned i = 0; i < c->optlen; i++) {
+        fprintf(stderr, " %02x", c->opts[i]);
+    }
+    fputc('\n', stderr);
+}
+
 struct scenario {
     const char *name;
     bool ipv6;
@@ -678,10 +686,16 @@ static void run_scenario(const struct scenario *sc)
     /* Listener on B. Ext args go on the listening pcb, after tcp_listen(). */
     pcb = tcp_new_ip_type(sc->ipv6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
     CHECK(pcb != NULL);
+    if (pcb == NULL) {
+        return;
+    }
     tcp_bind_netif(pcb, &net_b);
     CHECK_INT(tcp_bind(pcb, &addr_b, sc->port), ERR_OK);
     lpcb = tcp_listen_with_backlog(pcb, 4);
     CHECK(lpcb != NULL);
+    if (lpcb == NULL) {
+        return;
+    }
     listener.pcb = lpcb;
     tcp_ext_arg_set_callbacks(lpcb, ext_id, &ext_callbacks);
     tcp_ext_arg_set(lpcb, ext_id, &listener);
@@ -692,6 +706,9 @@ static void run_scenario(const struct scenario *sc)
     /* Client on A. */
     client.pcb = tcp_new_ip_type(sc->ipv6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
     CHECK(client.pcb != NULL);
+    if (client.pcb == NULL) {
+        return;
+    }
     tcp_bind_netif(client.pcb, &net_a);
     CHECK_INT(tcp_bind(client.pcb, &addr_a, 0), ERR_OK);
     tcp_ext_arg_set_callbacks(client.pcb, ext_id, &ext_callbacks);
@@ -714,8 +731,12 @@ static void run_scenario(const struct scenario *sc)
         /* RFC 7323 window scaling negotiated both ways. */
         CHECK_INT(client.pcb->snd_scale, TCP_RCV_SCALE);
         CHECK_INT(server.pcb->snd_scale, TCP_RCV_SCALE);
+        CHECK_INT(client.pcb->rcv_scale, TCP_RCV_SCALE);
     }
 
+    if (client.pcb == NULL || server.pcb == NULL) {
+        return; /* reset or aborted: reported above */
+    }
     /* Orderly close: client FIN first; the server answers from on_recv. */
     client.closed = true;
     CHECK_INT(tcp_close(client.pcb), ERR_OK);
@@ -789,9 +810,14 @@ static void run_scenario(const struct scenario *sc)
             }
         }
         /* A stopped once it had received a non-SYN from B. */
-        CHECK_INT(capture[tcp_idx[n_tcp - 1]].from == 0 ? capture[tcp_idx[n_tcp - 1]].eno_len
-                                                         : 0,
-                  0);
+        for (unsigned k = n_tcp; k-- > 2;) {
+            const struct captured *c = &capture[tcp_idx[k]];
+
+            if (c->from == 0) {
+                CHECK_INT(c->eno_len, 0);
+                break;
+            }
+        }
         CHECK(first_b_data != 0);
 
         /* ---- what the inpacket hook recorded */
@@ -820,8 +846,11 @@ static void run_scenario(const struct scenario *sc)
         CHECK_INT(hook_calls, 0);
         CHECK_INT(listener.n_seen + client.n_seen + server.n_seen, 0);
     }
-    fprintf(stderr, "test_lwip: scenario %s: %u frames, %u TCP, %s\n", sc->name, n_captured,
-            n_tcp, tc_checks_failed == failed_before ? "ok" : "FAILED");
+    print_options("SYN    ", syn);
+    print_options("SYN-ACK", synack);
+    print_options("third  ", third);
+    fprintf(stderr, "test_lwip: scenario %s: %u frames, %u TCP, %s\n", sc->name, n_captured, n_tcp,
+            tc_checks_failed == failed_before ? "ok" : "FAILED");
 }
 
 static bool addrs_ready(void)
@@ -851,7 +880,8 @@ static void check_listen_ext_arg_quirk(void)
     CHECK(lpcb != NULL);
     CHECK_INT(probe.destroyed, 1);
     CHECK(tcp_ext_arg_get(lpcb, ext_id) == &probe);
-    tcp_ext_arg_set_callbacks(lpcb, ext_id, NULL);
+    /* lwIP asserts callbacks != NULL, so detach the data instead. */
+    tcp_ext_arg_set(lpcb, ext_id, NULL);
     CHECK_INT(tcp_close(lpcb), ERR_OK);
     CHECK_INT(probe.destroyed, 1);
 }

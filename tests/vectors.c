@@ -6,7 +6,7 @@
 
 #include "tests/check.h"
 
-static void die(const char *what, const char *detail)
+__attribute__((noreturn)) static void die(const char *what, const char *detail)
 {
     fprintf(stderr, "vectors: %s: %s\n", what, detail);
     exit(2);
@@ -16,7 +16,7 @@ static char *slurp(const char *path)
 {
     FILE *fp = fopen(path, "rb");
     char *buf;
-    long size;
+    long size = -1;
 
     if (fp == NULL) {
         die("cannot open", path);

@@ -50,18 +50,21 @@
  * cap, and lwIP only evicts (oldest TIME_WAIT, then LAST_ACK, CLOSING, lowest
  * priority; see tcp_alloc) when a pool is exhausted, which is what keeps a SYN
  * or TIME_WAIT flood from exhausting the daemon's memory. Pools are static
- * arrays touched by memp_init (sizes below: roughly 12 MB in total). */
+ * arrays touched by memp_init: about 14 MB in total on x86-64 with the sizes
+ * below (5.4 MB of pcbs, 6.1 MB of frame buffers, 2 MB of segments). */
 
 /* Connection pcbs, including SYN_RCVD and TIME_WAIT ones: sized for a server
- * holding thousands of connections (about 200 bytes each). */
+ * holding thousands of connections (344 bytes each on x86-64). */
 #define MEMP_NUM_TCP_PCB 16384
 /* One listening pcb per listening application socket (not per worker). */
 #define MEMP_NUM_TCP_PCB_LISTEN 1024
-/* Queued TCP segments (unsent, unacked, out of order) across all connections.
- * A connection with a full send buffer holds up to TCP_SND_QUEUELEN of them;
+/* Queued TCP segments (unsent, unacked, out of order) across all connections:
+ * the most a pool can hold (struct memp_desc counts in u16_t, 65536 would wrap
+ * to an empty pool). A connection with a full send buffer holds up to
+ * TCP_SND_QUEUELEN (719) of them;
  * exhaustion makes tcp_write() return ERR_MEM (back-pressure, retried from
  * the sent/poll callbacks), it never loses data. */
-#define MEMP_NUM_TCP_SEG 65536
+#define MEMP_NUM_TCP_SEG 65535
 /* PBUF_REF/PBUF_ROM headers (zero-copy tcp_write, IP fragments). The daemon
  * copies into lwIP (encrypt once into the send buffer), so few are needed. */
 #define MEMP_NUM_PBUF 1024
@@ -102,10 +105,16 @@
  * switches with MLD snooping deliver neighbour solicitations to us. */
 #define LWIP_IPV6_AUTOCONFIG 1
 #define LWIP_IPV6_FORWARD 0
+/* Reassembly bookkeeping holds a pointer, which does not fit in the 8-byte
+ * fragment header on 64-bit hosts: keep a copy of the header instead (lwIP
+ * asserts this at run time). */
+#define IPV6_FRAG_COPYHEADER 1
 /* Neighbour and destination caches: every remote IPv6 peer needs a destination
- * entry, and the defaults (10) would evict on every new connection. */
-#define LWIP_ND6_NUM_NEIGHBORS 256
-#define LWIP_ND6_NUM_DESTINATIONS 1024
+ * entry, and the defaults (10) would evict on every new connection. 127 is
+ * lwIP 2.1.3's hard limit for both: nd6_tmr() walks them with an s8_t index
+ * and loops forever above 127 (lwIP does not check this; see the end of file). */
+#define LWIP_ND6_NUM_NEIGHBORS 127
+#define LWIP_ND6_NUM_DESTINATIONS 127
 #define MEMP_NUM_ND6_QUEUE 256
 
 /* UDP exists only for address configuration: DHCPv4 now ("addresses by flag or
@@ -164,6 +173,9 @@
 #define TCP_SND_BUF (256 * 1024)
 /* Segments per connection: enough for TCP_SND_BUF in small writes. */
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
+/* "Writable" threshold of the sequential APIs (unused with the raw API), kept
+ * in 16 bits: its default (half of TCP_SND_BUF) would overflow. */
+#define TCP_SNDLOWAT (32 * 1024)
 
 /* Out-of-order segments are queued (needed for SACK) but bounded per
  * connection, so one lossy or hostile peer cannot pin the frame pool. */
@@ -197,21 +209,21 @@
 #define LWIP_HOOK_FILENAME "tc_lwip_hooks.h"
 /* Every TCP segment that passed its checksum and matched a pcb (listening,
  * active or TIME_WAIT); non-ERR_OK drops it. Where TCP-ENO reads option 69. */
-#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p)                            \
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
     tc_lwip_hook_inpacket((pcb), (hdr), (optlen), (opt1len), (opt2), (p))
 /* Total TCP option length of a segment about to be built (max 40). NOT told the
  * segment's flags, and asked again at every (re)transmission of a queued
  * segment whose header size is already fixed: the answer for a pcb must not
  * change while it has segments queued. pcb may be NULL (RST). */
-#define LWIP_HOOK_TCP_OUT_TCPOPT_LENGTH(pcb, internal_len)                                          \
+#define LWIP_HOOK_TCP_OUT_TCPOPT_LENGTH(pcb, internal_len) \
     tc_lwip_hook_opt_length((pcb), (internal_len))
 /* Writes our options after lwIP's own; flags can be read from hdr. */
-#define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts)                                            \
+#define LWIP_HOOK_TCP_OUT_ADD_TCPOPTS(p, hdr, pcb, opts) \
     tc_lwip_hook_add_opts((p), (hdr), (pcb), (opts))
 /* lwIP's default ISN is a counter plus tcp_ticks, predictable to anyone; use
  * a random ISN instead (lwIP never reuses a TIME_WAIT pcb for a new SYN, so the
  * monotonic-ISN property of RFC 6528 is not needed). */
-#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port)                             \
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) \
     tc_lwip_isn((local_ip), (local_port), (remote_ip), (remote_port))
 
 /* ------------------------------------------------------------ debug, stats */
@@ -223,6 +235,18 @@
  * (drops, checksum errors, pool exhaustion per pool). */
 #define LWIP_STATS 1
 #define LWIP_STATS_DISPLAY 0
+/* 32-bit counters: 16-bit ones wrap within seconds on a busy daemon. */
+#define LWIP_STATS_LARGE 1
 #define MIB2_STATS 0
+
+/* ------------------------------------------------------------ limits lwIP does not check */
+
+#if LWIP_ND6_NUM_NEIGHBORS > 127 || LWIP_ND6_NUM_DESTINATIONS > 127
+#error "lwIP 2.1.3 nd6.c indexes its caches with s8_t: at most 127 entries each"
+#endif
+#if MEMP_NUM_TCP_PCB > 65535 || MEMP_NUM_TCP_SEG > 65535 || PBUF_POOL_SIZE > 65535 || \
+    MEMP_NUM_PBUF > 65535 || MEMP_NUM_TCP_PCB_LISTEN > 65535
+#error "lwIP 2.1.3 struct memp_desc holds pool sizes in u16_t: at most 65535 elements"
+#endif
 
 #endif

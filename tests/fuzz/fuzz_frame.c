@@ -59,17 +59,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t n = data[pos] * 7u % 2000;
             size_t olen = 0;
 
-            n = n < size - pos ? n : size - pos;
             if (data[pos] == 0x5a && b.rx.gen == a.tx.gen) {
                 FUZZ_ASSERT(tc_channel_rekey(&a) == TC_OK);
             }
+            if (n == 0) {
+                /* An empty frame, then at least one byte. */
+                FUZZ_ASSERT(tc_channel_seal(&a, 0, 0, NULL, 0, stream + slen, sizeof(stream) - slen,
+                                            &olen) == TC_OK);
+                slen += olen;
+                n = 1;
+            }
+            n = n < size - pos ? n : size - pos;
             FUZZ_ASSERT(tc_channel_seal(&a, 0, 0, data + pos, n, stream + slen,
                                         sizeof(stream) - slen, &olen) == TC_OK);
             slen += olen;
             pos += n;
-            if (n == 0) {
-                pos++;
-            }
         }
         for (pos = 0; pos < slen; pos += used) {
             size_t chunk = 1 + (pos * 131) % 1500;
@@ -87,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
             }
         }
-        FUZZ_ASSERT(b.rx_have == 0);
+        FUZZ_ASSERT(b.rx_have == 0 && got == size);
     }
     tc_channel_wipe(&a);
     tc_channel_wipe(&b);

@@ -46,9 +46,9 @@
 void tc_lwip_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void tc_lwip_assert_fail(const char *msg, const char *file, int line);
 
-#define LWIP_PLATFORM_DIAG(x)                                                                      \
-    do {                                                                                           \
-        tc_lwip_diag x;                                                                            \
+#define LWIP_PLATFORM_DIAG(x) \
+    do {                      \
+        tc_lwip_diag x;       \
     } while (0)
 #define LWIP_PLATFORM_ASSERT(x) tc_lwip_assert_fail((x), __FILE__, __LINE__)
 

@@ -1,0 +1,176 @@
+/*
+ * The control protocol between libtcpcrypt_preload.so (inside applications)
+ * and tcpcryptd.  Shared by both sides; it never leaves the host.
+ *
+ * Transport: a Unix SOCK_SEQPACKET socket at the daemon's control path
+ * (default TC_CTL_DEFAULT_PATH, or $TCPCRYPT_SOCKET).  The preload library
+ * opens one short-lived connection per request (so fork and threads need no
+ * locking: nothing is shared), sends one request message and reads one reply
+ * message, then closes.  File descriptors travel with SCM_RIGHTS.  Every
+ * message starts with struct tc_ctl_hdr; all fields are host byte order.
+ *
+ * Connections.  The daemon creates an AF_UNIX SOCK_STREAM socketpair per TCP
+ * connection, keeps one end and hands the other ("app end") to the
+ * application, which dup2()s it over the fd it got from socket(), so the fd
+ * number never changes.  The daemon identifies a connection from any app end
+ * the application later presents (dup'ed, inherited or passed on) by the
+ * app end's inode (fstat st_ino), which it recorded at creation.
+ *
+ * Connect gating.  Before handing out the app end of an outgoing connection,
+ * the daemon shrinks its send buffer (SO_SNDBUF) and fills it with filler
+ * bytes until EAGAIN, so the app end is not writable.  When the TCP
+ * connection is established (or has failed), the daemon reads and discards
+ * exactly that filler, restores the send buffer and only then relays data:
+ * the app end becomes writable exactly when a kernel socket's would, and
+ * SO_ERROR (a TC_CTL_STATUS request) tells the result.  On failure the
+ * daemon then shuts its end down (the app reads EOF and TC_CTL_STATUS gives
+ * the error).
+ *
+ * Listeners.  For listen() on an address the daemon serves (its own, or the
+ * wildcard), the daemon creates an AF_UNIX SOCK_SEQPACKET socketpair and
+ * hands one end to the application, which dup2()s it over the listening fd.
+ * Each accepted connection arrives on it as one TC_CTL_ACCEPTED message with
+ * the connection's app end attached, so accept() is a recvmsg() and processes
+ * that share the listener (fork) share its queue, as with the kernel.  The
+ * application's original kernel socket, already bound and listening, is sent
+ * along with TC_CTL_LISTEN: the daemon accepts kernel connections on it too
+ * (loopback, other interfaces) and forwards those kernel fds unchanged in
+ * TC_CTL_ACCEPTED messages (flag TC_CTL_F_KERNEL).
+ *
+ * Errors the kernel cannot express (RFC 8548 abort: EBADMSG; reset by peer:
+ * ECONNRESET; timeouts) are kept by the daemon per connection; the preload
+ * library asks for them with TC_CTL_STATUS when a read returns EOF.
+ */
+#ifndef TCPCRYPT_STACK_CTL_PROTO_H
+#define TCPCRYPT_STACK_CTL_PROTO_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define TC_CTL_DEFAULT_PATH "/run/tcpcrypt/tcpcryptd.sock"
+#define TC_CTL_ENV_SOCKET "TCPCRYPT_SOCKET"
+#define TC_CTL_VERSION 1
+#define TC_CTL_MSG_MAX 512
+
+enum tc_ctl_op {
+    /* Requests (application -> daemon). */
+    TC_CTL_HELLO = 1,   /* -> TC_CTL_R_HELLO: version and what the daemon serves */
+    TC_CTL_CONNECT = 2, /* struct tc_ctl_connect -> TC_CTL_R_CONNECT + app end */
+    TC_CTL_LISTEN = 3,  /* struct tc_ctl_listen + kernel listener fd -> TC_CTL_R_LISTEN + app end */
+    TC_CTL_STATUS = 4,  /* app end attached -> TC_CTL_R_STATUS */
+    TC_CTL_GETOPT = 5,  /* app end attached, struct tc_ctl_opt -> TC_CTL_R_GETOPT */
+    TC_CTL_SETOPT = 6,  /* app end attached, struct tc_ctl_opt + value -> TC_CTL_R_SETOPT */
+
+    /* Replies (daemon -> application). */
+    TC_CTL_R_HELLO = 101,
+    TC_CTL_R_CONNECT = 102,
+    TC_CTL_R_LISTEN = 103,
+    TC_CTL_R_STATUS = 104,
+    TC_CTL_R_GETOPT = 105,
+    TC_CTL_R_SETOPT = 106,
+
+    /* On a listener's SEQPACKET socket (daemon -> application). */
+    TC_CTL_ACCEPTED = 201, /* struct tc_ctl_accepted + the connection's fd */
+};
+
+struct tc_ctl_hdr {
+    uint16_t op;
+    uint16_t len; /* whole message, header included */
+    int32_t err;  /* replies: 0 or a positive errno value */
+};
+
+/* An address as the socket API knows it (sockaddr_in or sockaddr_in6). */
+struct tc_ctl_addr {
+    uint32_t len; /* sizeof the sockaddr in ss, 0 when unknown */
+    struct sockaddr_storage ss;
+};
+
+struct tc_ctl_r_hello {
+    struct tc_ctl_hdr h;
+    uint32_t version;
+    uint32_t naddrs;
+    struct tc_ctl_addr addrs[4]; /* the daemon's own addresses */
+    /* The daemon serves destinations on these prefixes (its links), and any
+     * other non-loopback destination when has_gateway is set. */
+    uint8_t prefix_len[4];
+    uint8_t has_gateway4, has_gateway6;
+};
+
+#define TC_CTL_F_NONBLOCK 0x01 /* connect: the caller's socket is non-blocking */
+#define TC_CTL_F_KERNEL 0x02   /* accepted: a kernel socket, not served by the daemon */
+#define TC_CTL_F_ENCRYPTED 0x04 /* accepted/status: tcpcrypt is on */
+
+/* Per-socket options set before connect()/listen(), carried along (the
+ * TCP_CRYPT_* options of <tcpcrypt/tcpcrypt.h>). */
+struct tc_ctl_sockopts {
+    uint32_t flags; /* TC_CTL_O_* */
+};
+#define TC_CTL_O_DISABLE 0x01     /* no ENO on this connection (plain TCP) */
+#define TC_CTL_O_ROLE_B 0x02      /* RFC 8547 §4.2: b = 1 on an active opener */
+#define TC_CTL_O_APP_AWARE 0x04   /* a = 1 */
+#define TC_CTL_O_AA_MANDATORY 0x08 /* mandatory application-aware mode */
+#define TC_CTL_O_MANDATORY 0x10   /* abort (ECONNREFUSED) when ENO fails */
+
+struct tc_ctl_connect {
+    struct tc_ctl_hdr h;
+    uint32_t flags; /* TC_CTL_F_NONBLOCK */
+    struct tc_ctl_sockopts opts;
+    struct tc_ctl_addr local;  /* bound address, len 0 if unbound */
+    struct tc_ctl_addr remote; /* destination */
+};
+
+struct tc_ctl_r_connect {
+    struct tc_ctl_hdr h; /* err: immediate failure (ENETUNREACH, EADDRINUSE, ...) */
+    struct tc_ctl_addr local; /* the address lwIP chose */
+};
+
+struct tc_ctl_listen {
+    struct tc_ctl_hdr h;
+    int32_t backlog;
+    struct tc_ctl_sockopts opts;
+    struct tc_ctl_addr local; /* bound address and port (port 0: kernel's choice, taken from the fd) */
+};
+
+struct tc_ctl_r_listen {
+    struct tc_ctl_hdr h;
+    struct tc_ctl_addr local;
+};
+
+struct tc_ctl_accepted {
+    struct tc_ctl_hdr h;
+    uint32_t flags; /* TC_CTL_F_KERNEL, TC_CTL_F_ENCRYPTED */
+    struct tc_ctl_addr local;
+    struct tc_ctl_addr remote;
+};
+
+/* TC_CTL_R_STATUS: the state of the connection behind an app end.  err is
+ * the pending socket error (SO_ERROR semantics: reading it clears it, except
+ * that an abort stays reported to later reads). */
+#define TC_CTL_S_CONNECTING 1
+#define TC_CTL_S_ESTABLISHED 2
+#define TC_CTL_S_CLOSED 3
+#define TC_CTL_S_FAILED 4
+struct tc_ctl_r_status {
+    struct tc_ctl_hdr h; /* err: ENOTSOCK-like "not ours" is ENOENT */
+    uint32_t state;      /* TC_CTL_S_* */
+    int32_t so_error;    /* pending error, cleared by this query when clear_error is set */
+    int32_t read_error;  /* what a read at EOF must return: 0 (a real EOF), EBADMSG, ECONNRESET, ... */
+    uint32_t flags;      /* TC_CTL_F_ENCRYPTED */
+    struct tc_ctl_addr local;
+    struct tc_ctl_addr remote;
+};
+struct tc_ctl_status {
+    struct tc_ctl_hdr h;
+    uint32_t clear_error; /* 1 for getsockopt(SO_ERROR) */
+};
+
+/* TC_CTL_GETOPT / TC_CTL_SETOPT: level IPPROTO_TCP options of tcpcrypt. */
+struct tc_ctl_opt {
+    struct tc_ctl_hdr h;
+    int32_t name;   /* TCP_CRYPT_* */
+    uint32_t len;   /* value length */
+    uint8_t value[64];
+};
+
+#endif
