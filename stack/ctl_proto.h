@@ -77,8 +77,12 @@ enum tc_ctl_op {
 struct tc_ctl_hdr {
     uint16_t op;
     uint16_t len; /* whole message, header included */
-    int32_t err;  /* replies: 0 or a positive errno value */
+    int32_t err;  /* replies: 0, a positive errno value, or TC_CTL_PASS */
 };
+
+/* Reply to CONNECT or LISTEN: the daemon does not serve this address (say,
+ * loopback or a route it does not have): use the kernel's socket as is. */
+#define TC_CTL_PASS (-1)
 
 /* An address as the socket API knows it (sockaddr_in or sockaddr_in6). */
 struct tc_ctl_addr {

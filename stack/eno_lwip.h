@@ -1,0 +1,69 @@
+/*
+ * TCP-ENO inside lwIP: the hook table that puts ENO options on our segments
+ * and reads them off the peer's, the per-pcb negotiation state (in the pcb's
+ * ext-arg slot) and its outcome for the relay.
+ *
+ * Usage by the relay:
+ *   tc_eno_lwip_init(&cfg)            once, after lwip_init()
+ *   active open:  pcb = tcp_new(); tc_eno_lwip_attach(pcb, &opts); tcp_connect(...)
+ *   passive open: lpcb = tcp_listen(...); tc_eno_lwip_attach(lpcb, &opts)
+ *                 (every pcb accepted from it inherits opts)
+ *   when connected / accepted: tc_eno_lwip_outcome(pcb, &out)
+ */
+#ifndef TCPCRYPT_STACK_ENO_LWIP_H
+#define TCPCRYPT_STACK_ENO_LWIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/session.h"
+
+struct tcp_pcb;
+
+struct tc_eno_config {
+    /* TEPs this host negotiates, in increasing priority (the last is the
+     * most preferred, as ENO lists them, RFC 8547 §4.5). */
+    uint8_t teps[4];
+    size_t nteps;
+};
+
+/* Per-socket choices (RFC 8547 §4.2, §9.1 of the notes). */
+struct tc_eno_opts {
+    bool disable;      /* plain TCP, no ENO option at all */
+    bool role_b;       /* b = 1 on an active opener (simultaneous open) */
+    bool app_aware;    /* a = 1 */
+    bool aa_mandatory; /* fall back unless the peer sets a = 1 */
+};
+
+enum tc_eno_state {
+    TC_ENO_OFF,      /* disabled by configuration or fallen back */
+    TC_ENO_SYN_SENT, /* active: our SYN carried ENO */
+    TC_ENO_SYN_RCVD, /* passive: our SYN-ACK carried ENO, waiting for the ACK */
+    TC_ENO_ON,       /* both sent and received an ACK with ENO: encryption is on */
+};
+
+struct tc_eno_outcome {
+    bool encrypted; /* false: plain TCP (fallback or disabled) */
+    int reason;     /* when not encrypted: TC_E_ENO_* (0 when disabled) */
+    bool is_b;
+    uint8_t tep_byte;    /* the negotiated TEP byte as B sent it */
+    uint8_t peer_global; /* the peer's global suboption (its a bit) */
+    uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
+    size_t transcript_len;
+};
+
+void tc_eno_lwip_init(const struct tc_eno_config *cfg);
+/* Attach ENO state to a new pcb (before tcp_connect) or a listening pcb
+ * (after tcp_listen).  Returns TC_E_NOMEM on allocation failure. */
+TC_MUST_CHECK int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts);
+/* The outcome for an established pcb.  Encryption is on only when the state
+ * is TC_ENO_ON; then raw payload must never reach the application. */
+void tc_eno_lwip_outcome(const struct tcp_pcb *pcb, struct tc_eno_outcome *out);
+/* Counters for status output. */
+struct tc_eno_stats {
+    uint64_t syn_with_eno, syn_without_eno, fallbacks, malformed, duplicate, negotiated;
+};
+const struct tc_eno_stats *tc_eno_lwip_stats(void);
+
+#endif
