@@ -1,26 +1,445 @@
-/* Placeholder until the ENO hooks land: every connection is plain TCP. */
+/*
+ * TCP-ENO in lwIP (RFC 8547 §4.6): our ENO option on every segment until
+ * encryption is disabled or a non-SYN segment arrives, the peer's options
+ * checked on every segment up to the first ACK, and the negotiation outcome
+ * kept per pcb (ext-arg slot) for the relay.
+ *
+ * Option space.  lwIP asks for a pcb's option length when it builds a segment
+ * and again for every (re)transmission of it, without telling the flags, and
+ * the header room of a queued segment is fixed.  So each pcb keeps one
+ * reservation, changed only while nothing is queued: the SYN-form option
+ * while in SYN_SENT / SYN_RCVD, four bytes ("01 01 45 02") while the
+ * non-SYN form is still owed, none afterwards.  A segment built under an old
+ * reservation is padded with NOPs.
+ */
 #include "stack/eno_lwip.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "stack/eno.h"
+#include "tc_lwip_hooks.h"
+
+#define TCP_OPT_NOP 0x01
+
+struct eno_pcb {
+    enum tc_eno_state state;
+    int reason; /* why ENO is off (0: disabled by choice) */
+    struct tc_eno_opts opts;
+    bool rcvd_non_syn; /* "until ... the host receives a non-SYN segment" */
+    bool is_b;
+    uint8_t tep_byte;
+    uint8_t peer_global;
+    uint8_t reserved; /* option bytes we add to each segment (multiple of 4) */
+    uint8_t syn_opt[TC_ENO_OPT_MAX]; /* our SYN-form option, kind and length included */
+    uint8_t syn_len;
+    uint8_t peer_opt[TC_ENO_OPT_MAX]; /* the peer's, as received */
+    uint8_t peer_len;
+};
+
+static struct tc_eno_config config;
+static u8_t ext_id;
 static struct tc_eno_stats stats;
+
+/* The ENO option of the SYN that a listening pcb is processing, kept between
+ * the input hook and the passive_open callback of the same tcp_input call. */
+static struct {
+    bool valid;
+    size_t count;
+    uint8_t opt[TC_ENO_OPT_MAX];
+    uint8_t len;
+} last_syn;
+
+static struct eno_pcb *state_of(const struct tcp_pcb *pcb)
+{
+    if (pcb == NULL || pcb->state == LISTEN) {
+        return NULL;
+    }
+    return tcp_ext_arg_get(pcb, ext_id);
+}
+
+static void on_destroy(u8_t id, void *data)
+{
+    (void)id;
+    free(data);
+}
+
+static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb);
+
+static const struct tcp_ext_arg_callbacks callbacks = {
+    .destroy = on_destroy,
+    .passive_open = on_passive_open,
+};
+
+static size_t pad4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+static bool supported(uint8_t id)
+{
+    for (size_t k = 0; k < config.nteps; k++) {
+        if (config.teps[k] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A's view: B's suboption for a TEP is valid when this host implements it
+ * and B chose fresh key agreement (v = 0): this host never offers
+ * resumption yet, so a v = 1 answer names nothing it can use (RFC 8548 §3.5
+ * "MUST ignore that suboption").
+ */
+static bool valid_for_us(void *ctx, const struct tc_eno_tep *a, const struct tc_eno_tep *b)
+{
+    struct eno_pcb *st = ctx;
+
+    (void)a;
+    return supported(b->id) && (st->is_b || !b->v);
+}
+
+static void disable(struct eno_pcb *st, int reason)
+{
+    if (st->state != TC_ENO_OFF) {
+        stats.fallbacks += reason != 0;
+    }
+    st->state = TC_ENO_OFF;
+    st->reason = reason;
+}
+
+/* The option bytes our segments should carry now (see the file comment). */
+static uint8_t wanted_reservation(const struct tcp_pcb *pcb, const struct eno_pcb *st)
+{
+    if (pcb->state == SYN_SENT || pcb->state == SYN_RCVD) {
+        return st->state == TC_ENO_OFF ? 0 : (uint8_t)pad4(st->syn_len);
+    }
+    if (st->state != TC_ENO_OFF && !st->rcvd_non_syn) {
+        return 4;
+    }
+    return 0;
+}
+
+static u8_t hook_opt_length(const struct tcp_pcb *pcb, u8_t internal_len)
+{
+    struct eno_pcb *st = state_of(pcb);
+
+    if (st == NULL) {
+        return internal_len;
+    }
+    if (pcb->unsent == NULL && pcb->unacked == NULL) {
+        uint8_t want = wanted_reservation(pcb, st);
+
+        /* Never more than the header can hold beside lwIP's own options. */
+        st->reserved = internal_len + want <= 40 ? want : 0;
+    }
+    return (u8_t)(internal_len + st->reserved);
+}
+
+static u8_t *hook_add_opts(const struct pbuf *p, const struct tcp_hdr *hdr,
+                           const struct tcp_pcb *pcb, u8_t *opts)
+{
+    struct eno_pcb *st = state_of(pcb);
+    size_t n = 0, room;
+    const uint8_t *opt = NULL;
+    uint8_t non_syn[2] = {TC_ENO_KIND, 2};
+
+    (void)p;
+    if (st == NULL || st->reserved == 0) {
+        return opts;
+    }
+    room = st->reserved;
+    if (st->state != TC_ENO_OFF) {
+        if ((TCPH_FLAGS(hdr) & TCP_SYN) != 0) {
+            opt = st->syn_opt;
+            n = st->syn_len;
+        } else if (!st->rcvd_non_syn) {
+            opt = non_syn;
+            n = sizeof(non_syn);
+        }
+    }
+    if (n > room) {
+        n = 0; /* cannot happen: the reservation was made for it */
+    }
+    /* NOPs first, so the option ends on the 32-bit boundary. */
+    memset(opts, TCP_OPT_NOP, room - n);
+    if (n > 0) {
+        memcpy(opts + (room - n), opt, n);
+    }
+    return opts + room;
+}
+
+/* Copy the options of a received segment into one buffer. */
+static size_t gather_options(uint8_t out[TC_ENO_OPT_MAX], const struct tcp_hdr *hdr,
+                             u16_t optlen, u16_t opt1len, const u8_t *opt2)
+{
+    size_t len = optlen <= TC_ENO_OPT_MAX ? optlen : TC_ENO_OPT_MAX;
+    size_t first = opt1len < len ? opt1len : len;
+
+    memcpy(out, (const uint8_t *)hdr + TCP_HLEN, first);
+    if (len > first && opt2 != NULL) {
+        memcpy(out + first, opt2, len - first);
+    }
+    return len;
+}
+
+/* Parse the peer's SYN-form option into st->peer_opt: TC_OK or TC_E_ENO_*. */
+static int take_peer_syn(struct eno_pcb *st, size_t count, const uint8_t *opt, size_t len,
+                         struct tc_eno_syn *parsed)
+{
+    if (count == 0) {
+        return TC_E_ENO_ABSENT;
+    }
+    /* "If a SYN segment contains more than one ENO option, the receiver
+     * MUST behave as though the segment contained no ENO options" (§4.1). */
+    if (count > 1) {
+        stats.duplicate++;
+        return TC_E_ENO_DUPLICATE;
+    }
+    memcpy(st->peer_opt, opt, len);
+    st->peer_len = (uint8_t)len;
+    if (tc_eno_parse_syn(st->peer_opt + 2, len - 2, parsed) != TC_OK) {
+        stats.malformed++;
+        return TC_E_ENO_MALFORMED;
+    }
+    return TC_OK;
+}
+
+/* Active opener, SYN_SENT, the SYN-ACK arrived. */
+static void on_syn_ack(struct eno_pcb *st, size_t count, const uint8_t *opt, size_t len)
+{
+    struct tc_eno_syn mine, peer;
+    struct tc_eno_result res;
+    int err;
+
+    err = take_peer_syn(st, count, opt, len, &peer);
+    if (err == TC_OK && tc_eno_parse_syn(st->syn_opt + 2, st->syn_len - 2, &mine) != TC_OK) {
+        err = TC_E_ENO_MALFORMED; /* our own option: cannot happen */
+    }
+    if (err == TC_OK) {
+        err = tc_eno_negotiate(&mine, &peer, st->opts.aa_mandatory, valid_for_us, st, &res);
+    }
+    if (err != TC_OK) {
+        disable(st, err);
+        return;
+    }
+    /* "Once a host has both sent and received an ACK segment containing an
+     * ENO option, encryption MUST be enabled": the SYN-ACK is the ACK we
+     * received, and our reply to it carries ENO. */
+    st->is_b = res.we_are_b;
+    st->tep_byte = tc_eno_tep_byte(res.b_tep);
+    st->peer_global = res.peer_global;
+    st->state = TC_ENO_ON;
+    stats.negotiated++;
+}
+
+static err_t hook_inpacket(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optlen,
+                           u16_t opt1len, const u8_t *opt2, const struct pbuf *p)
+{
+    uint8_t opts[TC_ENO_OPT_MAX];
+    const uint8_t *opt;
+    size_t len, optsize, count;
+    u8_t flags = TCPH_FLAGS(hdr);
+    struct eno_pcb *st;
+
+    (void)p;
+    optsize = gather_options(opts, hdr, optlen, opt1len, opt2);
+    count = tc_eno_find(opts, optsize, &opt, &len);
+
+    if (pcb->state == LISTEN) {
+        last_syn.valid = (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+        last_syn.count = count;
+        last_syn.len = (uint8_t)len;
+        if (count > 0) {
+            memcpy(last_syn.opt, opt, len);
+        }
+        if (last_syn.valid) {
+            stats.syn_with_eno += count > 0;
+            stats.syn_without_eno += count == 0;
+        }
+        return ERR_OK;
+    }
+    st = tcp_ext_arg_get(pcb, ext_id);
+    if (st == NULL || pcb->state == TIME_WAIT) {
+        return ERR_OK;
+    }
+    if (st->state == TC_ENO_SYN_SENT && pcb->state == SYN_SENT &&
+        (flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+        on_syn_ack(st, count, opt, len);
+    } else if (st->state == TC_ENO_SYN_RCVD && pcb->state == SYN_RCVD &&
+               (flags & (TCP_SYN | TCP_ACK)) == TCP_ACK) {
+        /* "Any segment it receives up to and including the first received
+         * ACK segment does not contain an ENO option" -> fall back. */
+        if (count == 0) {
+            disable(st, TC_E_ENO_ABSENT);
+        } else {
+            st->state = TC_ENO_ON;
+            stats.negotiated++;
+        }
+    }
+    if ((flags & TCP_SYN) == 0) {
+        st->rcvd_non_syn = true;
+    }
+    return ERR_OK;
+}
+
+/* Build our SYN-form option (A) from the configured TEPs. */
+static void build_active_option(struct eno_pcb *st)
+{
+    struct tc_eno_offer offers[4];
+    uint8_t global = 0;
+    bool with_global;
+
+    for (size_t k = 0; k < config.nteps; k++) {
+        offers[k] = (struct tc_eno_offer){config.teps[k], false, NULL, 0};
+    }
+    if (st->opts.role_b) {
+        global |= TC_ENO_GOPT_B;
+    }
+    if (st->opts.app_aware || st->opts.aa_mandatory) {
+        global |= TC_ENO_GOPT_A;
+    }
+    /* The implicit global suboption is 0x00: send one only when needed. */
+    with_global = global != 0;
+    st->syn_len = (uint8_t)tc_eno_build_syn(st->syn_opt, sizeof(st->syn_opt), with_global, global,
+                                            offers, config.nteps);
+}
+
+/*
+ * Passive opener: a SYN reached a listener and lwIP made cpcb.  Decide now
+ * what the SYN-ACK carries: B's explicit global suboption (b = 1) and the
+ * one TEP it wants, the most preferred of ours that A offered (§4.5:
+ * "a passive opener SHOULD include only one TEP identifier in SYN-ACK
+ * segments and SHOULD ensure this TEP identifier is valid").
+ */
+static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb)
+{
+    struct eno_pcb *ls = tcp_ext_arg_get((struct tcp_pcb *)lpcb, id);
+    struct eno_pcb *st = calloc(1, sizeof(*st));
+    struct tc_eno_syn peer, mine;
+    struct tc_eno_result res;
+    struct tc_eno_offer offer;
+    uint8_t global = TC_ENO_GOPT_B;
+    bool found = false;
+    int err;
+
+    if (st == NULL) {
+        return ERR_MEM;
+    }
+    if (ls != NULL) {
+        st->opts = ls->opts;
+    }
+    st->state = TC_ENO_OFF;
+    tcp_ext_arg_set_callbacks(cpcb, id, &callbacks);
+    tcp_ext_arg_set(cpcb, id, st);
+    if (ls == NULL || ls->opts.disable || !last_syn.valid) {
+        return ERR_OK;
+    }
+    /* "a passive opener MUST NOT send a vacuous ENO option in a SYN-ACK
+     * segment unless there was an ENO option in the SYN": without a usable
+     * ENO option in the SYN, send none at all. */
+    err = take_peer_syn(st, last_syn.count, last_syn.opt, last_syn.len, &peer);
+    if (err != TC_OK) {
+        disable(st, err);
+        return ERR_OK;
+    }
+    for (size_t k = config.nteps; k-- > 0 && !found;) {
+        for (size_t j = 0; j < peer.nteps; j++) {
+            if (peer.teps[j].id == config.teps[k]) {
+                offer = (struct tc_eno_offer){config.teps[k], false, NULL, 0};
+                found = true;
+                break;
+            }
+        }
+    }
+    if (!found) {
+        disable(st, TC_E_ENO_NO_TEP);
+        return ERR_OK;
+    }
+    if (st->opts.app_aware || st->opts.aa_mandatory) {
+        global |= TC_ENO_GOPT_A;
+    }
+    st->syn_len = (uint8_t)tc_eno_build_syn(st->syn_opt, sizeof(st->syn_opt), true, global,
+                                            &offer, 1);
+    st->is_b = true;
+    if (st->syn_len == 0 || tc_eno_parse_syn(st->syn_opt + 2, st->syn_len - 2, &mine) != TC_OK) {
+        disable(st, TC_E_ENO_MALFORMED);
+        return ERR_OK;
+    }
+    err = tc_eno_negotiate(&mine, &peer, st->opts.aa_mandatory, valid_for_us, st, &res);
+    if (err != TC_OK) {
+        disable(st, err);
+        return ERR_OK;
+    }
+    st->tep_byte = tc_eno_tep_byte(res.b_tep);
+    st->peer_global = res.peer_global;
+    st->state = TC_ENO_SYN_RCVD;
+    return ERR_OK;
+}
+
+static const struct tc_lwip_hooks hooks = {
+    .inpacket = hook_inpacket,
+    .opt_length = hook_opt_length,
+    .add_opts = hook_add_opts,
+};
 
 void tc_eno_lwip_init(const struct tc_eno_config *cfg)
 {
-    (void)cfg;
+    config = *cfg;
+    if (config.nteps > sizeof(config.teps)) {
+        config.nteps = sizeof(config.teps);
+    }
+    ext_id = tcp_ext_arg_alloc_id();
+    tc_lwip_set_hooks(&hooks);
 }
 
 int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts)
 {
-    (void)pcb;
-    (void)opts;
+    struct eno_pcb *st = calloc(1, sizeof(*st));
+
+    if (st == NULL) {
+        return TC_E_NOMEM;
+    }
+    st->opts = *opts;
+    st->state = TC_ENO_OFF;
+    if (pcb->state != LISTEN && !opts->disable && config.nteps > 0) {
+        build_active_option(st);
+        st->state = st->syn_len > 0 ? TC_ENO_SYN_SENT : TC_ENO_OFF;
+    }
+    tcp_ext_arg_set_callbacks(pcb, ext_id, &callbacks);
+    tcp_ext_arg_set(pcb, ext_id, st);
     return TC_OK;
 }
 
 void tc_eno_lwip_outcome(const struct tcp_pcb *pcb, struct tc_eno_outcome *out)
 {
-    (void)pcb;
+    const struct eno_pcb *st = pcb == NULL ? NULL : tcp_ext_arg_get(pcb, ext_id);
+    const uint8_t *a, *b;
+    size_t alen, blen;
+
     memset(out, 0, sizeof(*out));
+    if (st == NULL) {
+        return;
+    }
+    out->reason = st->reason;
+    if (st->state != TC_ENO_ON) {
+        return;
+    }
+    out->encrypted = true;
+    out->is_b = st->is_b;
+    out->tep_byte = st->tep_byte;
+    out->peer_global = st->peer_global;
+    /* RFC 8547 §4.8: A's SYN option, then B's, as they appeared. */
+    a = st->is_b ? st->peer_opt : st->syn_opt;
+    alen = st->is_b ? st->peer_len : st->syn_len;
+    b = st->is_b ? st->syn_opt : st->peer_opt;
+    blen = st->is_b ? st->syn_len : st->peer_len;
+    memcpy(out->transcript, a, alen);
+    memcpy(out->transcript + alen, b, blen);
+    out->transcript_len = alen + blen;
 }
 
 const struct tc_eno_stats *tc_eno_lwip_stats(void)

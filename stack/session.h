@@ -50,6 +50,9 @@ struct tc_sess_config {
     size_t naeads;
     struct tc_eph_cache *eph; /* B only; NULL: fresh keys always */
     uint64_t now_ms;
+    /* Keep N_A, ES and ss[0] in the session for a key log (debugging
+     * captures only); otherwise they are wiped as soon as they are used. */
+    bool keylog;
 };
 
 enum tc_sess_state {
@@ -84,9 +87,12 @@ struct tc_sess {
     uint8_t sid[TC_SESSID_LEN];
     uint8_t ss_next[TC_K_LEN]; /* ss[1], for a resumption cache */
     uint8_t n_a[TC_NONCE_LEN];
-    uint8_t es[TC_ES_MAX];     /* kept only while keylog_es is set */
+    /* Only with cfg.keylog: the key log lines
+     *   TCPCRYPT_ES <n_a hex> <es hex>      (es_len bytes)
+     *   TCPCRYPT_SS <sid hex> <ss hex>      (ss = ss[0]) */
+    uint8_t es[TC_ES_MAX];
     size_t es_len;
-    bool keep_es;
+    uint8_t ss[TC_K_LEN];
     struct tc_channel ch;
 };
 

@@ -199,7 +199,7 @@
 
 /* One per-pcb slot for the TCP-ENO/tcpcrypt connection state, with
  * passive_open (listener to accepted pcb) and destroy callbacks. */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS 1
+#define LWIP_TCP_PCB_NUM_EXT_ARGS 2
 
 /* ------------------------------------------------------------ hooks */
 
