@@ -14,6 +14,8 @@ readonly PACKAGES=(
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
     # the independent Python implementation behind the known-answer vectors
     python3 python3-cryptography
+    # network tests: namespaces, taps, captures, crafted packets, real programs
+    iproute2 iputils-ping iptables ethtool tcpdump tshark python3-scapy socat curl procps
 )
 
 say() { printf 'deps: %s\n' "$*"; }

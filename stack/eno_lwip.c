@@ -104,8 +104,9 @@ static bool valid_for_us(void *ctx, const struct tc_eno_tep *a, const struct tc_
 
 static void disable(struct eno_pcb *st, int reason)
 {
-    if (st->state != TC_ENO_OFF) {
-        stats.fallbacks += reason != 0;
+    /* Each connection that falls back is counted once. */
+    if (reason != 0 && st->reason == 0) {
+        stats.fallbacks++;
     }
     st->state = TC_ENO_OFF;
     st->reason = reason;
@@ -114,7 +115,9 @@ static void disable(struct eno_pcb *st, int reason)
 /* The option bytes our segments should carry now (see the file comment). */
 static uint8_t wanted_reservation(const struct tcp_pcb *pcb, const struct eno_pcb *st)
 {
-    if (pcb->state == SYN_SENT || pcb->state == SYN_RCVD) {
+    /* tcp_connect() queues the SYN while the pcb is still CLOSED and moves
+     * it to SYN_SENT only afterwards. */
+    if (pcb->state == CLOSED || pcb->state == SYN_SENT || pcb->state == SYN_RCVD) {
         return st->state == TC_ENO_OFF ? 0 : (uint8_t)pad4(st->syn_len);
     }
     if (st->state != TC_ENO_OFF && !st->rcvd_non_syn) {

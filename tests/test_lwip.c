@@ -1,11 +1,9 @@
 /*
  * Smoke test: lwIP built with our lwipopts.h runs real TCP, and our hooks fire.
  *
- * One lwIP instance (lwIP has global state, so two instances in one process
- * are impossible) with two Ethernet netifs on the same subnet: A (10.0.0.1,
- * fd00::1) and B (10.0.0.2, fd00::2). Each netif's linkoutput puts a copy of
- * the frame on a FIFO "wire" that the test delivers, frame by frame, into the
- * other netif's input; no threads, no sockets, a virtual clock. The client pcb
+ * The wire of tests/lwip_wire.h: one lwIP instance with two Ethernet netifs on
+ * the same subnet, A (10.0.0.1, fd00::1) and B (10.0.0.2, fd00::2), frames
+ * delivered by hand over a FIFO, a virtual clock. The client pcb
  * is bound to A and the listener to B (tcp_bind_netif), so every segment really
  * crosses the wire: ARP or neighbour discovery, the three-way handshake, data
  * both ways, a lost segment with SACK and retransmission, FIN/ACK and
@@ -16,72 +14,23 @@
  * comes later): 45 04 00 23 on a SYN, 45 04 01 23 on a SYN-ACK, 45 02 on other
  * segments until the pcb has received a non-SYN segment; the inpacket hook
  * records the option 69 of every received segment. Each frame on the wire is
- * parsed and its checksums are verified here, independently of lwIP.
+ * parsed and its checksums are verified by the wire, independently of lwIP.
  */
 #include "tests/check.h"
 
 #include <stdbool.h>
 
-#include "lwip/etharp.h"
-#include "lwip/ethip6.h"
-#include "lwip/init.h"
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
-#include "lwip/timeouts.h"
-#include "netif/ethernet.h"
 #include "tc_lwip_hooks.h"
+#include "tests/lwip_wire.h"
 
-#define ENO_KIND 69
+#define ENO_KIND WIRE_ENO_KIND
 
-/* ------------------------------------------------------------ virtual clock */
-
-static u32_t now_ms = 1000;
-
-static u32_t test_clock(void)
-{
-    return now_ms;
-}
-
-/* ------------------------------------------------------------ the wire */
-
-#define FRAME_MAX 1518 /* 1500-byte MTU + Ethernet header, with room to spare */
-#define QUEUE_LEN 1024
-#define CAPTURE_LEN 8192
-#define CAPTURE_HEAD 128 /* Ethernet + IPv6 + a full 60-byte TCP header fit */
-
-struct frame {
-    int from; /* 0: sent by A, 1: sent by B */
-    u16_t len;
-    u8_t data[FRAME_MAX];
-};
-
-/* What the test saw of one frame on the wire (parsed when captured). */
-struct captured {
-    int from;
-    bool dropped;
-    bool is_tcp;
-    bool csum_ok;
-    u8_t flags;
-    u32_t seq;
-    u16_t payload_len;
-    u8_t optlen;
-    u8_t opts[TC_TCP_MAX_OPTION_BYTES];
-    bool opts_ok;
-    u8_t eno_len; /* 0: no option 69 */
-    u8_t eno[TC_TCP_MAX_OPTION_BYTES];
-    bool has_mss, has_ws, has_sack_perm, has_ts, has_sack;
-    u8_t ws_shift;
-};
-
-static struct netif net_a, net_b;
-static struct frame wire_queue[QUEUE_LEN];
-static unsigned wire_head, wire_count;
-static struct captured capture[CAPTURE_LEN];
-static unsigned n_captured;
-static unsigned capture_overflow;
+/* ------------------------------------------------------------ losing a frame */
 
 /* Drop the n-th data-carrying TCP frame from A (0 = drop nothing), once. */
 static unsigned drop_nth_data_from_a;
@@ -89,243 +38,21 @@ static unsigned data_frames_from_a;
 static u32_t dropped_seq;
 static bool dropped_one;
 
-static uint16_t be16(const u8_t *p)
+static enum wire_verdict drop_nth_data(void *ctx, struct wire_frame *f,
+                                       const struct wire_capture *c)
 {
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t be32(const u8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static uint32_t sum16(uint32_t acc, const u8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        acc += be16(p + i);
-    }
-    if (n & 1) {
-        acc += (uint32_t)p[n - 1] << 8;
-    }
-    return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-    while (acc >> 16) {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    return (uint16_t)acc;
-}
-
-/* Strict TCP option walk (stops at EOL; a bad length fails the frame). */
-static bool parse_tcp_options(struct captured *c)
-{
-    size_t i = 0;
-
-    while (i < c->optlen) {
-        u8_t kind = c->opts[i];
-        u8_t len;
-
-        if (kind == 0) {
-            break;
-        }
-        if (kind == 1) {
-            i++;
-            continue;
-        }
-        if (i + 1 >= c->optlen) {
-            return false;
-        }
-        len = c->opts[i + 1];
-        if (len < 2 || i + len > c->optlen) {
-            return false;
-        }
-        switch (kind) {
-        case 2:
-            c->has_mss = true;
-            break;
-        case 3:
-            c->has_ws = len == 3;
-            c->ws_shift = len == 3 ? c->opts[i + 2] : 0;
-            break;
-        case 4:
-            c->has_sack_perm = true;
-            break;
-        case 5:
-            c->has_sack = true;
-            break;
-        case 8:
-            c->has_ts = true;
-            break;
-        case ENO_KIND:
-            memcpy(c->eno, c->opts + i, len);
-            c->eno_len = len;
-            break;
-        default:
-            break;
-        }
-        i += len;
-    }
-    return true;
-}
-
-/* Parse an Ethernet frame; TCP over IPv4 or IPv6 (no extension headers) is
- * decoded and both checksums are verified from scratch. */
-static void parse_frame(struct captured *c, const u8_t *f, size_t len)
-{
-    const u8_t *tcp;
-    size_t tcp_len, doff;
-    uint32_t acc;
-
-    if (len < 14) {
-        return;
-    }
-    if (be16(f + 12) == 0x0800 && len >= 14 + 20) {
-        const u8_t *ip = f + 14;
-        size_t ihl = (size_t)(ip[0] & 0x0f) * 4, tot = be16(ip + 2);
-
-        if (ip[9] != 6 || ihl < 20 || tot < ihl + 20 || 14 + tot > len) {
-            return;
-        }
-        tcp = ip + ihl;
-        tcp_len = tot - ihl;
-        acc = sum16(0, ip + 12, 8) + 6 + (uint32_t)tcp_len;
-        c->csum_ok = fold(sum16(0, ip, ihl)) == 0xffff;
-    } else if (be16(f + 12) == 0x86dd && len >= 14 + 40) {
-        const u8_t *ip = f + 14;
-
-        if (ip[6] != 6 || 14 + 40 + (size_t)be16(ip + 4) > len || be16(ip + 4) < 20) {
-            return;
-        }
-        tcp = ip + 40;
-        tcp_len = be16(ip + 4);
-        acc = sum16(0, ip + 8, 32) + 6 + (uint32_t)tcp_len;
-        c->csum_ok = true;
-    } else {
-        return;
-    }
-    doff = (size_t)(tcp[12] >> 4) * 4;
-    if (doff < 20 || doff > tcp_len) {
-        return;
-    }
-    c->is_tcp = true;
-    c->csum_ok = c->csum_ok && fold(sum16(acc, tcp, tcp_len)) == 0xffff;
-    c->flags = tcp[13];
-    c->seq = be32(tcp + 4);
-    c->payload_len = (u16_t)(tcp_len - doff);
-    c->optlen = (u8_t)(doff - 20);
-    memcpy(c->opts, tcp + 20, c->optlen);
-    c->opts_ok = parse_tcp_options(c);
-}
-
-static err_t wire_linkoutput(struct netif *netif, struct pbuf *p)
-{
-    int from = netif == &net_a ? 0 : 1;
-    u8_t buf[FRAME_MAX];
-    struct captured *c = NULL;
-    bool drop = false;
-
-    CHECK(p->tot_len <= sizeof(buf));
-    if (p->tot_len > sizeof(buf)) {
-        return ERR_IF;
-    }
-    CHECK_INT(pbuf_copy_partial(p, buf, p->tot_len, 0), p->tot_len);
-
-    if (n_captured < CAPTURE_LEN) {
-        c = &capture[n_captured++];
-        memset(c, 0, sizeof(*c));
-        c->from = from;
-        parse_frame(c, buf, p->tot_len);
-    } else {
-        capture_overflow++;
-    }
-
-    if (from == 0 && c != NULL && c->is_tcp && c->payload_len > 0) {
+    (void)ctx;
+    (void)f;
+    if (c->from == WIRE_A && c->is_tcp && c->payload_len > 0) {
         data_frames_from_a++;
         if (!dropped_one && drop_nth_data_from_a != 0 &&
             data_frames_from_a == drop_nth_data_from_a) {
-            drop = true;
             dropped_one = true;
             dropped_seq = c->seq;
-            c->dropped = true;
+            return WIRE_DROP;
         }
     }
-    if (drop) {
-        return ERR_OK;
-    }
-
-    CHECK(wire_count < QUEUE_LEN);
-    if (wire_count == QUEUE_LEN) {
-        return ERR_MEM;
-    }
-    struct frame *fr = &wire_queue[(wire_head + wire_count) % QUEUE_LEN];
-    fr->from = from;
-    fr->len = p->tot_len;
-    memcpy(fr->data, buf, p->tot_len);
-    wire_count++;
-    return ERR_OK;
-}
-
-/* Deliver every queued frame (frames sent meanwhile are delivered too). */
-static unsigned wire_deliver_all(void)
-{
-    unsigned n = 0;
-
-    while (wire_count > 0) {
-        struct frame *fr = &wire_queue[wire_head];
-        struct netif *to = fr->from == 0 ? &net_b : &net_a;
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, fr->len, PBUF_POOL);
-
-        CHECK(p != NULL);
-        if (p != NULL) {
-            CHECK_INT(pbuf_take(p, fr->data, fr->len), ERR_OK);
-        }
-        wire_head = (wire_head + 1) % QUEUE_LEN;
-        wire_count--;
-        if (p != NULL && to->input(p, to) != ERR_OK) {
-            pbuf_free(p);
-        }
-        n++;
-    }
-    return n;
-}
-
-/* Run the wire and lwIP's timers until done() or max_ms of virtual time. */
-static bool run_until(bool (*done)(void), u32_t max_ms)
-{
-    u32_t start = now_ms;
-
-    for (;;) {
-        sys_check_timeouts();
-        if (wire_deliver_all() > 0) {
-            continue;
-        }
-        if (done()) {
-            return true;
-        }
-        if (now_ms - start >= max_ms) {
-            return false;
-        }
-        now_ms += 10;
-    }
-}
-
-static const u8_t mac_a[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0a};
-static const u8_t mac_b[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0b};
-
-static err_t wire_netif_init(struct netif *netif)
-{
-    netif->name[0] = 'w';
-    netif->name[1] = netif == &net_a ? 'a' : 'b';
-    netif->output = etharp_output;
-    netif->output_ip6 = ethip6_output;
-    netif->linkoutput = wire_linkoutput;
-    netif->mtu = 1500;
-    netif->hwaddr_len = ETH_HWADDR_LEN;
-    memcpy(netif->hwaddr, netif->state, ETH_HWADDR_LEN);
-    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
-    return ERR_OK;
+    return WIRE_PASS;
 }
 
 /* ------------------------------------------------------------ connections */
@@ -416,7 +143,7 @@ static err_t test_inpacket(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t
                            u16_t opt1len, const u8_t *opt2, const struct pbuf *p)
 {
     struct conn *c = conn_of(pcb);
-    struct captured opt = {0};
+    struct wire_capture opt = {0};
     u8_t flags = (u8_t)TCPH_FLAGS(hdr);
 
     (void)p;
@@ -427,7 +154,7 @@ static err_t test_inpacket(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t
     }
     copy_options(opt.opts, hdr, optlen, opt1len, opt2);
     opt.optlen = (u8_t)optlen;
-    CHECK(parse_tcp_options(&opt));
+    CHECK(wire_parse_tcp_options(&opt));
     if (c->n_seen < SEEN_MAX) {
         struct seen *s = &c->seen[c->n_seen++];
 
@@ -624,7 +351,7 @@ static void conn_reset(struct conn *c, const char *name, size_t tx_len, size_t r
     }
 }
 
-static bool eno_is(const struct captured *c, const u8_t *want, u8_t len)
+static bool eno_is(const struct wire_capture *c, const u8_t *want, u8_t len)
 {
     return c->eno_len == len && memcmp(c->eno, want, len) == 0;
 }
@@ -634,7 +361,7 @@ static bool seen_is(const struct seen *s, const u8_t *want, u8_t len)
     return s->eno_len == len && memcmp(s->eno, want, len) == 0;
 }
 
-static void print_options(const char *what, const struct captured *c)
+static void print_options(const char *what, const struct wire_capture *c)
 {
     fprintf(stderr, "test_lwip:   %s options:", what);
     for (unsigned i = 0; i < c->optlen; i++) {
@@ -661,7 +388,7 @@ static void run_scenario(const struct scenario *sc)
     static const u8_t eno_plain[2] = {0x45, 0x02};
     ip_addr_t addr_a, addr_b;
     struct tcp_pcb *pcb, *lpcb;
-    unsigned tcp_idx[CAPTURE_LEN], n_tcp = 0, first_b_data = 0;
+    unsigned tcp_idx[WIRE_CAPTURE_LEN], n_tcp = 0, first_b_data = 0;
     bool retransmitted = false, sack_seen = false, all_csum_ok = true, any_eno = false;
     unsigned failed_before = tc_checks_failed;
 
@@ -676,7 +403,8 @@ static void run_scenario(const struct scenario *sc)
     conn_reset(&client, "client", C2S_LEN, S2C_LEN, 1);
     conn_reset(&server, "server", S2C_LEN, C2S_LEN, 2);
     conn_reset(&listener, "listener", 0, 0, 0);
-    n_captured = 0;
+    wire_reset();
+    wire_set_mutator(drop_nth_data, NULL);
     hook_calls = 0;
     drop_nth_data_from_a = sc->drop_nth;
     data_frames_from_a = 0;
@@ -689,7 +417,7 @@ static void run_scenario(const struct scenario *sc)
     if (pcb == NULL) {
         return;
     }
-    tcp_bind_netif(pcb, &net_b);
+    tcp_bind_netif(pcb, &wire_netif_b);
     CHECK_INT(tcp_bind(pcb, &addr_b, sc->port), ERR_OK);
     lpcb = tcp_listen_with_backlog(pcb, 4);
     CHECK(lpcb != NULL);
@@ -709,7 +437,7 @@ static void run_scenario(const struct scenario *sc)
     if (client.pcb == NULL) {
         return;
     }
-    tcp_bind_netif(client.pcb, &net_a);
+    tcp_bind_netif(client.pcb, &wire_netif_a);
     CHECK_INT(tcp_bind(client.pcb, &addr_a, 0), ERR_OK);
     tcp_ext_arg_set_callbacks(client.pcb, ext_id, &ext_callbacks);
     tcp_ext_arg_set(client.pcb, ext_id, &client);
@@ -717,7 +445,7 @@ static void run_scenario(const struct scenario *sc)
     conn_callbacks(&client);
     CHECK_INT(tcp_connect(client.pcb, &addr_b, sc->port, on_connected), ERR_OK);
 
-    CHECK(run_until(data_done, 60000));
+    CHECK(wire_run_until(data_done, 60000));
     CHECK(client.established && server.established);
     CHECK_INT(listener.passive_opens, 1);
     CHECK(!client.got_err && !server.got_err);
@@ -740,10 +468,10 @@ static void run_scenario(const struct scenario *sc)
     /* Orderly close: client FIN first; the server answers from on_recv. */
     client.closed = true;
     CHECK_INT(tcp_close(client.pcb), ERR_OK);
-    CHECK(run_until(server_gone, 60000));
+    CHECK(wire_run_until(server_gone, 60000));
     CHECK_INT(server.destroyed, 1); /* LAST_ACK -> CLOSED frees the pcb */
     CHECK_INT(client.destroyed, 0); /* TIME_WAIT holds it for 2 MSL */
-    CHECK(run_until(client_gone, 2 * TCP_MSL + 10000));
+    CHECK(wire_run_until(client_gone, 2 * TCP_MSL + 10000));
     CHECK_INT(client.destroyed, 1);
     CHECK(client.peer_closed && server.peer_closed);
 
@@ -751,11 +479,11 @@ static void run_scenario(const struct scenario *sc)
     CHECK_INT(listener.destroyed, 1);
     CHECK(tcp_active_pcbs == NULL && tcp_tw_pcbs == NULL);
     CHECK(tcp_listen_pcbs.listen_pcbs == NULL && tcp_bound_pcbs == NULL);
-    CHECK_INT(capture_overflow, 0);
+    CHECK_INT(wire_capture_overflow, 0);
 
     /* ---- what went over the wire */
-    for (unsigned i = 0; i < n_captured; i++) {
-        const struct captured *c = &capture[i];
+    for (unsigned i = 0; i < wire_n_captured; i++) {
+        const struct wire_capture *c = &wire_captured[i];
 
         if (!c->is_tcp) {
             continue;
@@ -780,8 +508,9 @@ static void run_scenario(const struct scenario *sc)
     if (n_tcp < 3) {
         return;
     }
-    const struct captured *syn = &capture[tcp_idx[0]], *synack = &capture[tcp_idx[1]],
-                          *third = &capture[tcp_idx[2]];
+    const struct wire_capture *syn = &wire_captured[tcp_idx[0]],
+                              *synack = &wire_captured[tcp_idx[1]],
+                              *third = &wire_captured[tcp_idx[2]];
 
     CHECK(syn->from == 0 && syn->flags == TCP_SYN);
     CHECK(synack->from == 1 && synack->flags == (TCP_SYN | TCP_ACK));
@@ -803,7 +532,7 @@ static void run_scenario(const struct scenario *sc)
         CHECK(eno_is(third, eno_plain, 2));
         /* B received A's non-SYN before sending any non-SYN segment itself. */
         for (unsigned k = 2; k < n_tcp; k++) {
-            const struct captured *c = &capture[tcp_idx[k]];
+            const struct wire_capture *c = &wire_captured[tcp_idx[k]];
 
             if (c->from == 1) {
                 CHECK_INT(c->eno_len, 0);
@@ -811,7 +540,7 @@ static void run_scenario(const struct scenario *sc)
         }
         /* A stopped once it had received a non-SYN from B. */
         for (unsigned k = n_tcp; k-- > 2;) {
-            const struct captured *c = &capture[tcp_idx[k]];
+            const struct wire_capture *c = &wire_captured[tcp_idx[k]];
 
             if (c->from == 0) {
                 CHECK_INT(c->eno_len, 0);
@@ -849,19 +578,8 @@ static void run_scenario(const struct scenario *sc)
     print_options("SYN    ", syn);
     print_options("SYN-ACK", synack);
     print_options("third  ", third);
-    fprintf(stderr, "test_lwip: scenario %s: %u frames, %u TCP, %s\n", sc->name, n_captured, n_tcp,
-            tc_checks_failed == failed_before ? "ok" : "FAILED");
-}
-
-static bool addrs_ready(void)
-{
-    for (s8_t i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
-        if (ip6_addr_istentative(netif_ip6_addr_state(&net_a, i)) ||
-            ip6_addr_istentative(netif_ip6_addr_state(&net_b, i))) {
-            return false;
-        }
-    }
-    return true;
+    fprintf(stderr, "test_lwip: scenario %s: %u frames, %u TCP, %s\n", sc->name, wire_n_captured,
+            n_tcp, tc_checks_failed == failed_before ? "ok" : "FAILED");
 }
 
 /* lwIP 2.1.3 quirk the TCP-ENO code must respect: tcp_listen() copies the ext
@@ -888,37 +606,15 @@ static void check_listen_ext_arg_quirk(void)
 
 int main(void)
 {
-    ip4_addr_t a4, b4, mask;
-    ip6_addr_t a6, b6;
-    s8_t idx;
     static const struct scenario scenarios[] = {
         {"ipv4, hooks, one data segment lost", false, true, 20, 5001},
         {"ipv6, hooks", true, true, 0, 5002},
         {"ipv4, no hooks (stock lwIP)", false, false, 0, 5003},
     };
 
-    tc_lwip_set_clock(test_clock);
-    lwip_init();
+    wire_setup();
     ext_id = tcp_ext_arg_alloc_id();
     CHECK(ext_id < LWIP_TCP_PCB_NUM_EXT_ARGS);
-
-    IP4_ADDR(&a4, 10, 0, 0, 1);
-    IP4_ADDR(&b4, 10, 0, 0, 2);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
-    CHECK(netif_add(&net_a, &a4, &mask, IP4_ADDR_ANY4, (void *)mac_a, wire_netif_init,
-                    ethernet_input) != NULL);
-    CHECK(netif_add(&net_b, &b4, &mask, IP4_ADDR_ANY4, (void *)mac_b, wire_netif_init,
-                    ethernet_input) != NULL);
-    CHECK(ip6addr_aton("fd00::1", &a6));
-    CHECK(ip6addr_aton("fd00::2", &b6));
-    CHECK_INT(netif_add_ip6_address(&net_a, &a6, &idx), ERR_OK);
-    CHECK_INT(netif_add_ip6_address(&net_b, &b6, &idx), ERR_OK);
-    netif_set_up(&net_a);
-    netif_set_up(&net_b);
-    netif_set_link_up(&net_a);
-    netif_set_link_up(&net_b);
-    /* Duplicate address detection runs over the wire. */
-    CHECK(run_until(addrs_ready, 10000));
 
     check_listen_ext_arg_quirk();
     for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
