@@ -1,0 +1,387 @@
+/*
+ * getsockopt/setsockopt: the TCP_CRYPT_* options of <tcpcrypt/tcpcrypt.h>,
+ * and the answers a TCP socket would give where the fd is now an AF_UNIX
+ * socketpair end (SO_TYPE, SO_ERROR, TCP_NODELAY, ...).  Applications set
+ * TCP options on every connection; on our fds those must not fail.
+ */
+#include "preload/preload.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "tcpcrypt/tcpcrypt.h"
+
+static int fail(int e)
+{
+    errno = e;
+    return -1;
+}
+
+/* Like Linux for int options: at most sizeof(int) bytes, length written back. */
+static int put_int(void *val, socklen_t *len, int v)
+{
+    socklen_t n = *len < sizeof(int) ? *len : (socklen_t)sizeof(int);
+
+    memcpy(val, &v, n);
+    *len = n;
+    return 0;
+}
+
+static bool is_crypt_opt(int name)
+{
+    return name >= TCP_CRYPT_SESSID && name <= TCP_CRYPT_NOCACHE;
+}
+
+/* The TC_CTL_O_* bit a settable option maps to (TCP_CRYPT_ENABLE inverted). */
+static uint32_t crypt_flag(int name)
+{
+    switch (name) {
+    case TCP_CRYPT_ENABLE:
+        return TC_CTL_O_DISABLE;
+    case TCP_CRYPT_ROLE_B:
+        return TC_CTL_O_ROLE_B;
+    case TCP_CRYPT_APP_AWARE:
+        return TC_CTL_O_APP_AWARE;
+    case TCP_CRYPT_AA_MANDATORY:
+        return TC_CTL_O_AA_MANDATORY;
+    case TCP_CRYPT_MANDATORY:
+        return TC_CTL_O_MANDATORY;
+    default:
+        return 0;
+    }
+}
+
+static int crypt_value(const struct pl_sock *s, int name)
+{
+    uint32_t flag = crypt_flag(name);
+
+    return name == TCP_CRYPT_ENABLE ? (s->opts & flag) == 0 : (s->opts & flag) != 0;
+}
+
+/* TC_CTL_GETOPT / TC_CTL_SETOPT with fd attached. */
+static enum pl_ctl_result daemon_opt(int fd, uint16_t op, int name, const void *val, socklen_t len,
+                                     struct pl_ctl_reply *r)
+{
+    struct tc_ctl_opt req;
+
+    memset(&req, 0, sizeof(req));
+    req.h.op = op;
+    req.h.len = sizeof(req);
+    req.name = name;
+    req.len = len < sizeof(req.value) ? len : (uint32_t)sizeof(req.value);
+    if (val != NULL) {
+        memcpy(req.value, val, req.len);
+    }
+    return pl_ctl_call(
+        &req, sizeof(req), fd, op == TC_CTL_GETOPT ? TC_CTL_R_GETOPT : TC_CTL_R_SETOPT,
+        op == TC_CTL_GETOPT ? offsetof(struct tc_ctl_opt, value) : sizeof(struct tc_ctl_hdr), r);
+}
+
+void pl_forward_nodelay(int fd, int on)
+{
+    struct pl_ctl_reply r;
+
+    if (daemon_opt(fd, TC_CTL_SETOPT, TCP_NODELAY, &on, sizeof(on), &r) == PL_CTL_OK) {
+        if (r.fd >= 0) {
+            PL_REAL(close)(r.fd);
+        }
+        if (r.u.h.err != 0) {
+            pl_debug("fd %d: TCP_NODELAY not taken by the daemon: errno %d", fd, r.u.h.err);
+        }
+    }
+}
+
+static bool crypt_sock(int fd, struct pl_sock *s)
+{
+    return pl_fd_lookup(fd, s) || pl_adopt(fd, s);
+}
+
+static int get_crypt(int fd, int name, void *val, socklen_t *len)
+{
+    struct pl_ctl_reply r;
+    struct pl_sock s;
+    uint32_t vlen;
+    socklen_t n;
+
+    if (val == NULL || len == NULL) {
+        return fail(EFAULT);
+    }
+    if (!crypt_sock(fd, &s)) {
+        return fail(ENOPROTOOPT);
+    }
+    switch (s.kind) {
+    case PL_TCP:
+    case PL_LISTEN:
+        /* Not a connection (yet): only the settings are known. */
+        if (crypt_flag(name) == 0) {
+            return fail(ENOPROTOOPT);
+        }
+        return put_int(val, len, crypt_value(&s, name));
+    case PL_CONN:
+        if (daemon_opt(fd, TC_CTL_GETOPT, name, NULL, *len, &r) != PL_CTL_OK) {
+            return fail(ENOPROTOOPT);
+        }
+        if (r.fd >= 0) {
+            PL_REAL(close)(r.fd);
+        }
+        if (r.u.h.err != 0) {
+            return fail(pl_ctl_errno(r.u.h.err));
+        }
+        vlen = r.u.opt.len;
+        if (vlen > sizeof(r.u.opt.value) || offsetof(struct tc_ctl_opt, value) + vlen > r.len) {
+            pl_debug("getsockopt fd %d: bad value length %u from the daemon", fd, (unsigned)vlen);
+            return fail(ENOPROTOOPT);
+        }
+        /* A truncated session ID would compare equal to the wrong one. */
+        if (name == TCP_CRYPT_SESSID && *len < vlen) {
+            return fail(EINVAL);
+        }
+        n = *len < vlen ? *len : (socklen_t)vlen;
+        memcpy(val, r.u.opt.value, n);
+        *len = n;
+        return 0;
+    default:
+        /* The kernel's connection, or not a TCP socket: no tcpcrypt here. */
+        return fail(ENOPROTOOPT);
+    }
+}
+
+static int set_crypt(int fd, int name, const void *val, socklen_t len)
+{
+    struct pl_ctl_reply r;
+    struct pl_sock s;
+    uint32_t flag = crypt_flag(name);
+    int v;
+
+    if (!crypt_sock(fd, &s)) {
+        return fail(ENOPROTOOPT);
+    }
+    if (val == NULL) {
+        return fail(EFAULT);
+    }
+    switch (s.kind) {
+    case PL_TCP:
+        if (flag == 0) {
+            return fail(ENOPROTOOPT); /* read-only, or reserved */
+        }
+        if (len < sizeof(int)) {
+            return fail(EINVAL);
+        }
+        memcpy(&v, val, sizeof(v));
+        if (name == TCP_CRYPT_ENABLE ? v == 0 : v != 0) {
+            s.opts |= flag;
+        } else {
+            s.opts &= ~flag;
+        }
+        pl_fd_put(fd, &s);
+        return 0;
+    case PL_LISTEN:
+        /* The daemon took the options with TC_CTL_LISTEN; they are
+         * negotiated in each SYN-ACK and cannot change under it. */
+        return fail(flag != 0 ? EISCONN : ENOPROTOOPT);
+    case PL_CONN:
+        /* The daemon decides what may change on a connection. */
+        if (daemon_opt(fd, TC_CTL_SETOPT, name, val, len, &r) != PL_CTL_OK) {
+            return fail(ENOPROTOOPT);
+        }
+        if (r.fd >= 0) {
+            PL_REAL(close)(r.fd);
+        }
+        if (r.u.h.err != 0) {
+            return fail(pl_ctl_errno(r.u.h.err));
+        }
+        return 0;
+    default:
+        return fail(ENOPROTOOPT);
+    }
+}
+
+/* Options whose getsockopt the library answers on its own fds. */
+static bool emulated_get(int level, int name)
+{
+    if (level == SOL_SOCKET) {
+        return name == SO_ERROR || name == SO_TYPE || name == SO_DOMAIN || name == SO_PROTOCOL ||
+               name == SO_ACCEPTCONN;
+    }
+    return level == IPPROTO_TCP || level == IPPROTO_IP || level == IPPROTO_IPV6;
+}
+
+static bool ours(int fd, struct pl_sock *s)
+{
+    /* Cheap test first (no syscall), then check the fd still is that file. */
+    return pl_fd_get(fd, s) && (s->kind == PL_CONN || s->kind == PL_LISTEN) && pl_fd_lookup(fd, s);
+}
+
+/*
+ * The kernel refused a TCP/IP-level option on an fd the library knows
+ * nothing about: an AF_UNIX socket says EOPNOTSUPP.  If it is one of the
+ * daemon's connections (inherited across exec), answer as for our own.
+ */
+static bool adopted_after_refusal(int fd, int level, struct pl_sock *s)
+{
+    int e = errno;
+
+    if ((level != IPPROTO_TCP && level != IPPROTO_IP && level != IPPROTO_IPV6) ||
+        (e != EOPNOTSUPP && e != ENOPROTOOPT) || pl_fd_get(fd, s) || !pl_adopt(fd, s)) {
+        errno = e;
+        return false;
+    }
+    return true;
+}
+
+PL_EXPORT int getsockopt(int fd, int level, int name, void *restrict val, socklen_t *restrict len)
+{
+    struct tc_ctl_r_status st;
+    struct pl_sock s;
+
+    if (level == IPPROTO_TCP && is_crypt_opt(name)) {
+        return get_crypt(fd, name, val, len);
+    }
+    if (!emulated_get(level, name) || !ours(fd, &s)) {
+        if (PL_REAL(getsockopt)(fd, level, name, val, len) == 0) {
+            return 0;
+        }
+        if (!adopted_after_refusal(fd, level, &s)) {
+            return -1;
+        }
+    }
+    if (val == NULL || len == NULL) {
+        return fail(EFAULT);
+    }
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_TYPE:
+            return put_int(val, len, SOCK_STREAM);
+        case SO_DOMAIN:
+            return put_int(val, len, s.domain);
+        case SO_PROTOCOL:
+            return put_int(val, len, IPPROTO_TCP);
+        case SO_ACCEPTCONN:
+            return put_int(val, len, s.kind == PL_LISTEN);
+        default: /* SO_ERROR */
+            if (s.kind == PL_CONN && pl_ctl_status(fd, true, &st) == PL_CTL_OK && st.h.err == 0) {
+                pl_sock_apply_status(&s, &st);
+                if (st.so_error != 0) {
+                    s.cstate = PL_C_FAILED;
+                }
+                pl_fd_put(fd, &s);
+                return put_int(val, len, st.so_error != 0 ? pl_ctl_errno(st.so_error) : 0);
+            }
+            return PL_REAL(getsockopt)(fd, level, name, val, len);
+        }
+    }
+    if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+        return put_int(val, len, (s.bits & PL_B_NODELAY) != 0);
+    }
+    if (level == IPPROTO_TCP && name == TCP_CORK) {
+        return put_int(val, len, (s.bits & PL_B_CORK) != 0);
+    }
+    return fail(ENOPROTOOPT);
+}
+
+/* TCP options applications commonly set: accepted (and ignored) on the
+ * daemon's connections, whose TCP lives in the daemon. */
+static bool tcp_opt_ignorable(int name)
+{
+    switch (name) {
+    case TCP_NODELAY:
+    case TCP_MAXSEG:
+    case TCP_CORK:
+    case TCP_KEEPIDLE:
+    case TCP_KEEPINTVL:
+    case TCP_KEEPCNT:
+    case TCP_SYNCNT:
+    case TCP_LINGER2:
+    case TCP_DEFER_ACCEPT:
+    case TCP_WINDOW_CLAMP:
+    case TCP_QUICKACK:
+    case TCP_CONGESTION:
+    case TCP_USER_TIMEOUT:
+    case TCP_FASTOPEN:
+    case TCP_FASTOPEN_CONNECT:
+    case TCP_NOTSENT_LOWAT:
+    case TCP_THIN_LINEAR_TIMEOUTS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint8_t tcp_bit(int name)
+{
+    return name == TCP_NODELAY ? PL_B_NODELAY : name == TCP_CORK ? PL_B_CORK : 0;
+}
+
+static void note_bit(struct pl_sock *s, int name, const void *val, socklen_t len)
+{
+    int v;
+
+    if (tcp_bit(name) != 0 && val != NULL && len >= sizeof(int)) {
+        memcpy(&v, val, sizeof(v));
+        s->bits = (uint8_t)(v ? s->bits | tcp_bit(name) : s->bits & ~tcp_bit(name));
+    }
+}
+
+PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    struct pl_sock s;
+    int rc, e;
+
+    if (level == IPPROTO_TCP && is_crypt_opt(name)) {
+        return set_crypt(fd, name, val, len);
+    }
+    if (!ours(fd, &s)) {
+        rc = PL_REAL(setsockopt)(fd, level, name, val, len);
+        /* Remember TCP_NODELAY/TCP_CORK set before connect(): getsockopt
+         * must still see them when the fd is the daemon's. */
+        if (rc == 0 && level == IPPROTO_TCP && tcp_bit(name) != 0 && pl_fd_get(fd, &s) &&
+            s.kind == PL_TCP) {
+            e = errno;
+            note_bit(&s, name, val, len);
+            pl_fd_put(fd, &s);
+            errno = e;
+        }
+        if (rc == 0 || !adopted_after_refusal(fd, level, &s)) {
+            return rc;
+        }
+    }
+    switch (level) {
+    case IPPROTO_TCP:
+        if (!tcp_opt_ignorable(name)) {
+            return fail(ENOPROTOOPT);
+        }
+        if (tcp_bit(name) != 0) {
+            if (val == NULL) {
+                return fail(EFAULT);
+            }
+            if (len < sizeof(int)) {
+                return fail(EINVAL);
+            }
+            note_bit(&s, name, val, len);
+            pl_fd_put(fd, &s);
+            if (name == TCP_NODELAY && s.kind == PL_CONN) {
+                pl_forward_nodelay(fd, (s.bits & PL_B_NODELAY) != 0);
+            }
+        }
+        return 0;
+    case IPPROTO_IP:
+    case IPPROTO_IPV6:
+        /* IP_TOS, IPV6_TCLASS, ...: the daemon's stack sends the packets. */
+        return 0;
+    case SOL_SOCKET:
+        /* The send buffer of a connecting app end is what keeps it from
+         * being writable too early (ctl_proto.h, connect gating). */
+        if ((name == SO_SNDBUF || name == SO_SNDBUFFORCE) && s.kind == PL_CONN &&
+            s.cstate == PL_C_CONNECTING) {
+            return 0;
+        }
+        rc = PL_REAL(setsockopt)(fd, level, name, val, len);
+        if (rc < 0 && (errno == EOPNOTSUPP || errno == ENOPROTOOPT)) {
+            return 0; /* SO_REUSEPORT and the like: meaningless on the socketpair */
+        }
+        return rc;
+    default:
+        return PL_REAL(setsockopt)(fd, level, name, val, len);
+    }
+}

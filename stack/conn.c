@@ -1,0 +1,1074 @@
+/*
+ * Connections: the life of one lwIP TCP connection relayed to an AF_UNIX
+ * socketpair (stack/ctl_proto.h), from CONNECT or from a listener's accept
+ * to the last STATUS query about it.
+ *
+ * A connection record lives while the application may still ask about it:
+ * after the TCP connection and the daemon end are gone, the record stays (a
+ * "zombie" with the final state and errors) until the application end's
+ * socket no longer exists, which the once-a-second tick learns from
+ * /proc/self/net/unix (the daemon created the socket, so it is listed in
+ * the daemon's network namespace whoever holds it).
+ */
+#include "stack/conn_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tcpcrypt/tcpcrypt.h>
+
+#include "crypto/aead.h"
+#include "crypto/rng.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+#include "stack/eno.h"
+#include "stack/log.h"
+#include "stack/netif.h"
+
+#define HASH_BUCKETS 4096
+/* An encrypted connection whose tcpcrypt handshake has not finished by then
+ * is aborted (it holds a listener's backlog slot or a connect() caller). */
+#define HANDSHAKE_TIMEOUT_MS 10000
+/* After the application closed an encrypted connection, its peer's FINp
+ * frame and FIN are awaited this long (RFC 8548 §3.7), then RST. */
+#define LINGER_TIMEOUT_MS 60000
+/* No neighbour answer this long after connect(): EHOSTUNREACH, as the
+ * kernel reports after its three ARP probes. */
+#define UNREACH_MS 3000
+/* lwIP calls the poll callback every POLL_TICKS * 500 ms. */
+#define POLL_TICKS 2
+
+static struct tc_conn_config config;
+static struct tc_eph_cache eph;
+static struct tc_conn *conns;
+static struct tc_conn *by_ino[HASH_BUCKETS];
+static uint64_t next_id = 1;
+static size_t nzombies;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+bool tc_conn_eno_enabled(void)
+{
+    return config.eno;
+}
+
+void tc_conn_init(const struct tc_conn_config *cfg)
+{
+    config = *cfg;
+    memset(&eph, 0, sizeof(eph));
+    eph.lifetime_ms = cfg->eph_lifetime_ms;
+}
+
+/* ------------------------------------------------------------ records */
+
+static void hash_add(struct tc_conn *c)
+{
+    struct tc_conn **b = &by_ino[c->ino % HASH_BUCKETS];
+
+    c->hnext = *b;
+    *b = c;
+}
+
+static void hash_del(struct tc_conn *c)
+{
+    for (struct tc_conn **p = &by_ino[c->ino % HASH_BUCKETS]; *p != NULL; p = &(*p)->hnext) {
+        if (*p == c) {
+            *p = c->hnext;
+            return;
+        }
+    }
+}
+
+static struct tc_conn *lookup_ino(ino_t ino)
+{
+    for (struct tc_conn *c = by_ino[ino % HASH_BUCKETS]; c != NULL; c = c->hnext) {
+        if (c->ino == ino) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* The connection behind an application end presented in a request. */
+static struct tc_conn *lookup_fd(int fd)
+{
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        return NULL;
+    }
+    return lookup_ino(st.st_ino);
+}
+
+static struct tc_conn *conn_new(void)
+{
+    struct tc_conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        return NULL;
+    }
+    c->fd = -1;
+    c->w.fd = -1;
+    c->gate_fd = -1;
+    c->id = next_id++;
+    c->next = conns;
+    if (conns != NULL) {
+        conns->prev = c;
+    }
+    conns = c;
+    return c;
+}
+
+static void conn_free(void *obj)
+{
+    struct tc_conn *c = obj;
+
+    tc_relay_free(c);
+    free(c);
+}
+
+/* Unlink the record and free it after this round of events. */
+static void conn_drop(struct tc_conn *c)
+{
+    if (c->dropped) {
+        return;
+    }
+    c->dropped = true;
+    if (c->prev != NULL) {
+        c->prev->next = c->next;
+    } else {
+        conns = c->next;
+    }
+    if (c->next != NULL) {
+        c->next->prev = c->prev;
+    }
+    if (c->ino != 0) {
+        hash_del(c);
+    }
+    if (c->zombie) {
+        nzombies--;
+    }
+    tc_loop_defer_free(c, conn_free);
+}
+
+static const char *conn_name(const struct tc_conn *c, char *buf, size_t len)
+{
+    char l[64], r[64];
+
+    snprintf(buf, len, "conn %llu %s %s %s", (unsigned long long)c->id,
+             tc_addr_str(l, sizeof(l), &c->local_ip, c->local_port), c->passive ? "<-" : "->",
+             tc_addr_str(r, sizeof(r), &c->remote_ip, c->remote_port));
+    return buf;
+}
+
+/* ------------------------------------------------------------ the daemon end */
+
+static void on_fd(struct tc_watch *w, uint32_t events);
+
+int tc_conn_make_pair(int type, int *app, int *mine, ino_t *ino)
+{
+    int sv[2];
+    struct stat st;
+
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0) {
+        return errno;
+    }
+    if (fcntl(sv[1], F_SETFL, O_NONBLOCK) != 0 || fstat(sv[0], &st) != 0) {
+        int e = errno;
+
+        close(sv[0]);
+        close(sv[1]);
+        return e;
+    }
+    *app = sv[0];
+    *mine = sv[1];
+    *ino = st.st_ino;
+    return 0;
+}
+
+/* Close the daemon end.  With drain, what the application wrote and we did
+ * not relay is read first: closing a unix socket with unread data would
+ * make the application's next read fail with ECONNRESET instead of showing
+ * the EOF it must see before asking for the real error. */
+static void close_fd(struct tc_conn *c, bool drain)
+{
+    uint8_t sink[4096];
+
+    if (c->fd < 0) {
+        return;
+    }
+    tc_loop_del(&c->w);
+    while (drain && read(c->fd, sink, sizeof(sink)) > 0) {
+    }
+    close(c->fd);
+    c->fd = -1;
+}
+
+/* ------------------------------------------------------------ connect gating */
+
+/* Make the application end unwritable until the connection is up (see
+ * ctl_proto.h): a small send buffer, filled. */
+static int gate_start(struct tc_conn *c, int app)
+{
+    static const uint8_t filler[4096];
+    socklen_t len = sizeof(c->gate_sndbuf);
+    int small = 1;
+
+    if (getsockopt(app, SOL_SOCKET, SO_SNDBUF, &c->gate_sndbuf, &len) != 0) {
+        return errno;
+    }
+    /* getsockopt reports the doubled value the kernel keeps. */
+    c->gate_sndbuf /= 2;
+    if (setsockopt(app, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) != 0) {
+        return errno;
+    }
+    for (;;) {
+        ssize_t n = send(app, filler, sizeof(filler), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+        if (n > 0) {
+            c->gate_fill += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        }
+        return n < 0 ? errno : EIO;
+    }
+    c->gate_fd = fcntl(app, F_DUPFD_CLOEXEC, 0);
+    if (c->gate_fd < 0) {
+        return errno;
+    }
+    c->gating = true;
+    return 0;
+}
+
+/* Established or failed: restore the send buffer and take the filler back,
+ * which makes the application end writable. */
+static void gate_end(struct tc_conn *c)
+{
+    uint8_t sink[4096];
+
+    if (!c->gating) {
+        return;
+    }
+    c->gating = false;
+    if (c->gate_fd >= 0) {
+        (void)setsockopt(c->gate_fd, SOL_SOCKET, SO_SNDBUF, &c->gate_sndbuf,
+                         sizeof(c->gate_sndbuf));
+    }
+    while (c->gate_fill > 0 && c->fd >= 0) {
+        size_t want = c->gate_fill < sizeof(sink) ? c->gate_fill : sizeof(sink);
+        ssize_t n = read(c->fd, sink, want);
+
+        if (n > 0) {
+            c->gate_fill -= (size_t)n;
+        } else if (!(n < 0 && errno == EINTR)) {
+            break; /* the filler is all there; this is not expected */
+        }
+    }
+    if (c->gate_fd >= 0) {
+        close(c->gate_fd);
+        c->gate_fd = -1;
+    }
+}
+
+/* ------------------------------------------------------------ endings */
+
+static void detach_pcb(struct tc_conn *c)
+{
+    struct tcp_pcb *pcb = c->pcb;
+
+    if (pcb == NULL) {
+        return;
+    }
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    tcp_poll(pcb, NULL, 0);
+    c->pcb = NULL;
+}
+
+void tc_conn_release_pcb(struct tc_conn *c)
+{
+    struct tcp_pcb *pcb = c->pcb;
+
+    if (pcb == NULL) {
+        return;
+    }
+    detach_pcb(c);
+    if (tcp_close(pcb) != ERR_OK) {
+        tcp_abort(pcb);
+    }
+}
+
+void tc_conn_check_done(struct tc_conn *c)
+{
+    bool rx_done, tx_done;
+
+    if (c->zombie || c->dropped || c->gating) {
+        return;
+    }
+    rx_done = c->peer_fin && c->rxq == NULL && c->plain_len == 0 &&
+              (c->sess == NULL || c->fin_checked) && (c->eof_sent || c->app_gone);
+    tx_done = c->tx_fin && c->carry == NULL;
+    /* The TCP side is finished when both directions are; for plain TCP also
+     * when the application is gone and our FIN is out (lwIP answers later
+     * data with RST, as a kernel does after close()).  An encrypted
+     * connection waits for the peer's FINp and FIN (§3.7), which are data
+     * to TCP. */
+    if (c->pcb != NULL && tx_done && (rx_done || (c->app_gone && c->sess == NULL))) {
+        if (c->state == TC_CTL_S_ESTABLISHED) {
+            c->state = TC_CTL_S_CLOSED;
+        }
+        tc_conn_release_pcb(c);
+    }
+    if (c->pcb == NULL && c->fd >= 0 && c->app_gone) {
+        close_fd(c, false);
+    }
+    if (c->pcb != NULL || c->fd >= 0 || c->listener != NULL) {
+        return;
+    }
+    tc_relay_free(c);
+    if (c->state == TC_CTL_S_ESTABLISHED) {
+        c->state = TC_CTL_S_CLOSED;
+    }
+    if (tc_log_enabled(TC_LOG_DEBUG)) {
+        char n[160];
+
+        tc_debug("%s closed", conn_name(c, n, sizeof(n)));
+    }
+    if (c->app_closed) {
+        /* No application end left to ask about it. */
+        conn_drop(c);
+        return;
+    }
+    c->zombie = true;
+    nzombies++;
+}
+
+/* Failed (pcb already gone or aborted): record err, let the application
+ * see EOF, and it reads err with STATUS. */
+static void conn_failed(struct tc_conn *c, int err, const char *why)
+{
+    char n[160];
+
+    c->so_error = err;
+    c->read_error = err;
+    if (!c->tcp_up || c->gating) {
+        c->state = TC_CTL_S_FAILED;
+        gate_end(c);
+        tc_log_conn("%s failed: %s", conn_name(c, n, sizeof(n)), why);
+    } else {
+        c->state = TC_CTL_S_CLOSED;
+        tc_log_conn("%s aborted: %s", conn_name(c, n, sizeof(n)), why);
+    }
+    close_fd(c, true);
+    if (c->listener != NULL) {
+        tc_listener_kick(c->listener);
+    }
+    tc_conn_check_done(c);
+}
+
+void tc_conn_abort(struct tc_conn *c, int err, const char *why)
+{
+    struct tcp_pcb *pcb = c->pcb;
+
+    if (pcb != NULL) {
+        detach_pcb(c);
+        tcp_abort(pcb); /* sends RST */
+    }
+    conn_failed(c, err, why);
+}
+
+void tc_conn_app_gone(struct tc_conn *c)
+{
+    if (c->app_gone) {
+        return;
+    }
+    c->app_gone = true;
+    c->gone_ms = now_ms();
+    /* EPOLLHUP is level-triggered: stop watching; what the application
+     * wrote before closing is still read (from lwIP's sent callback). */
+    tc_loop_del(&c->w);
+    if (c->rxq != NULL || c->plain_len > 0) {
+        /* Closed with data it never read: a kernel resets such a connection. */
+        tc_conn_abort(c, ECONNRESET, "application closed with unread data");
+    }
+}
+
+void tc_conn_became_ready(struct tc_conn *c)
+{
+    char n[160], sid[2 * TC_SESSID_LEN + 1];
+
+    if (c->ready) {
+        return;
+    }
+    c->ready = true;
+    c->state = TC_CTL_S_ESTABLISHED;
+    gate_end(c);
+    if (c->encrypted) {
+        tc_log_conn("%s established encrypted (TEP 0x%02x, %s), session %s",
+                    conn_name(c, n, sizeof(n)), c->tep_byte,
+                    c->sess->aead != NULL ? c->sess->aead->name : "?",
+                    tc_hex(sid, c->sid, TC_SESSID_LEN));
+    }
+    if (c->fd >= 0 && c->w.fd < 0 && !c->app_gone) {
+        if (tc_loop_add(&c->w, c->fd, 0, on_fd) != 0) {
+            tc_conn_abort(c, ENOMEM, "cannot watch the socketpair");
+            return;
+        }
+    }
+    if (c->listener != NULL) {
+        tc_listener_kick(c->listener);
+    }
+}
+
+/* ------------------------------------------------------------ lwIP callbacks */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    struct tc_conn *c = arg;
+
+    (void)err;
+    if (c == NULL) {
+        if (p != NULL) {
+            tcp_recved(pcb, p->tot_len);
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL) {
+        c->peer_fin = true;
+    } else {
+        tc_relay_rx(c, p);
+    }
+    tc_relay_pump(c);
+    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    struct tc_conn *c = arg;
+
+    (void)len;
+    if (c == NULL) {
+        return ERR_OK;
+    }
+    tc_relay_pump(c);
+    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+}
+
+static err_t on_poll(void *arg, struct tcp_pcb *pcb)
+{
+    struct tc_conn *c = arg;
+
+    if (c == NULL) {
+        return ERR_OK;
+    }
+    /* Retries what tcp_write refused for lack of memory. */
+    tc_relay_pump(c);
+    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+}
+
+static void on_err(void *arg, err_t err)
+{
+    struct tc_conn *c = arg;
+    int e;
+    const char *why;
+
+    if (c == NULL) {
+        return;
+    }
+    c->pcb = NULL; /* lwIP has freed it */
+    if (err == ERR_CLSD && c->tcp_up) {
+        /* Both FINs exchanged and acknowledged: a normal end. */
+        c->peer_fin = true;
+        if (c->state == TC_CTL_S_ESTABLISHED) {
+            c->state = TC_CTL_S_CLOSED;
+        }
+        tc_relay_pump(c);
+        tc_conn_check_done(c);
+        return;
+    }
+    if (err == ERR_RST) {
+        e = c->tcp_up ? ECONNRESET : ECONNREFUSED;
+        why = c->tcp_up ? "reset by peer" : "connection refused";
+    } else if (err == ERR_ABRT) {
+        e = ETIMEDOUT;
+        why = "timed out";
+    } else {
+        e = ECONNABORTED;
+        why = "aborted by the TCP stack";
+    }
+    if (c->tcp_up && c->fd >= 0) {
+        /* Hand over what already arrived before the error shows. */
+        tc_relay_pump(c);
+    }
+    if (c->fd >= 0 || c->gating || c->listener != NULL) {
+        conn_failed(c, e, why);
+    } else {
+        tc_conn_check_done(c);
+    }
+}
+
+static void set_callbacks(struct tc_conn *c, struct tcp_pcb *pcb)
+{
+    c->pcb = pcb;
+    tcp_arg(pcb, c);
+    tcp_recv(pcb, on_recv);
+    tcp_sent(pcb, on_sent);
+    tcp_err(pcb, on_err);
+    tcp_poll(pcb, on_poll, POLL_TICKS);
+    /* The daemon reads what the application wrote in large blocks, so
+     * Nagle would only add delay (TCP_NODELAY through SETOPT turns it back). */
+    tcp_nagle_disable(pcb);
+}
+
+static int start_session(struct tc_conn *c, const struct tc_eno_outcome *o)
+{
+    struct tc_sess_config sc;
+    const struct tc_aead_alg *const *all;
+    size_t n;
+    int rc;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.rng = &tc_rng_system;
+    all = tc_aead_all(&n);
+    for (size_t i = 0; i < n && sc.naeads < TC_SESS_AEADS_MAX; i++) {
+        sc.aeads[sc.naeads++] = all[i]->id;
+    }
+    sc.eph = o->is_b && eph.lifetime_ms > 0 ? &eph : NULL;
+    sc.now_ms = now_ms();
+    sc.keylog = tc_keylog_on();
+    c->sess = calloc(1, sizeof(*c->sess));
+    if (c->sess == NULL) {
+        return TC_E_NOMEM;
+    }
+    rc = tc_sess_start(c->sess, o->is_b, o->tep_byte, o->transcript, o->transcript_len, &sc);
+    return rc;
+}
+
+/* TCP is established (connected or accepted).  false when c was aborted. */
+static bool tcp_established(struct tc_conn *c, struct tcp_pcb *pcb)
+{
+    struct tc_eno_outcome o;
+    char n[160];
+    int rc;
+
+    c->tcp_up = true;
+    c->up_ms = now_ms();
+    ip_addr_copy(c->local_ip, pcb->local_ip);
+    c->local_port = pcb->local_port;
+    if (config.eno) {
+        tc_eno_lwip_outcome(pcb, &o);
+    } else {
+        memset(&o, 0, sizeof(o));
+    }
+    if (!o.encrypted) {
+        if (c->mandatory) {
+            /* TCP_CRYPT_MANDATORY: refuse plain TCP. */
+            tc_conn_abort(c, ECONNREFUSED, "TCP-ENO failed and encryption is mandatory");
+            return false;
+        }
+        tc_log_conn("%s established plain (%s)", conn_name(c, n, sizeof(n)),
+                    !config.eno || o.reason == 0 ? "TCP-ENO disabled" : tc_strerror(o.reason));
+        tc_conn_became_ready(c);
+        return c->pcb == pcb;
+    }
+    /* RFC 8547 §4.6: once ENO succeeded there is no falling back; from here
+     * every byte either way is tcpcrypt. */
+    c->encrypted = true;
+    c->is_b = o.is_b;
+    c->tep_byte = o.tep_byte;
+    c->peer_global = o.peer_global;
+    rc = start_session(c, &o);
+    if (rc != TC_OK) {
+        tc_conn_abort(c, EBADMSG, tc_strerror(rc));
+        return false;
+    }
+    return true;
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    struct tc_conn *c = arg;
+
+    (void)err; /* always ERR_OK in lwIP 2.1.3 */
+    if (c == NULL) {
+        return ERR_OK;
+    }
+    if (!tcp_established(c, pcb)) {
+        return ERR_ABRT;
+    }
+    tc_relay_pump(c);
+    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+}
+
+/* ------------------------------------------------------------ the daemon end's events */
+
+static void on_fd(struct tc_watch *w, uint32_t events)
+{
+    struct tc_conn *c = (struct tc_conn *)((char *)w - offsetof(struct tc_conn, w));
+
+    if (events & EPOLLERR) {
+        int e = 0;
+        socklen_t len = sizeof(e);
+
+        (void)getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len);
+        if (e == ECONNRESET) {
+            /* The application closed its end without reading what we wrote. */
+            c->app_gone = true;
+            c->app_closed = true;
+            tc_conn_abort(c, ECONNRESET, "application closed with unread data");
+            return;
+        }
+    }
+    if (events & (EPOLLHUP | EPOLLERR)) {
+        /* Every application copy is closed, or, once we sent EOF, the
+         * application shut its side down too: nothing more either way. */
+        c->app_closed = !c->eof_sent;
+        tc_conn_app_gone(c);
+        if (c->fd < 0) {
+            return;
+        }
+    }
+    tc_relay_pump(c);
+}
+
+/* ------------------------------------------------------------ CONNECT */
+
+void tc_conn_opts(const struct tc_ctl_sockopts *o, struct tc_eno_opts *eno, bool *mandatory)
+{
+    memset(eno, 0, sizeof(*eno));
+    eno->disable = (o->flags & TC_CTL_O_DISABLE) != 0;
+    eno->role_b = (o->flags & TC_CTL_O_ROLE_B) != 0;
+    eno->app_aware = (o->flags & TC_CTL_O_APP_AWARE) != 0;
+    eno->aa_mandatory = (o->flags & TC_CTL_O_AA_MANDATORY) != 0;
+    *mandatory = (o->flags & TC_CTL_O_MANDATORY) != 0 && !eno->disable;
+}
+
+static int lwip_errno(err_t e)
+{
+    switch (e) {
+    case ERR_RTE:
+        return ENETUNREACH;
+    case ERR_USE:
+        return EADDRINUSE;
+    case ERR_MEM:
+    case ERR_BUF:
+        return ENOBUFS;
+    case ERR_VAL:
+    case ERR_ARG:
+        return EINVAL;
+    case ERR_ISCONN:
+        return EISCONN;
+    default:
+        return EIO;
+    }
+}
+
+int tc_conn_connect(const struct tc_ctl_connect *req, struct tc_ctl_r_connect *rep, int *app_fd)
+{
+    ip_addr_t rip, lip;
+    uint16_t rport, lport = 0;
+    bool v6_sock, lv6;
+    bool has_local = req->local.len != 0;
+    struct tc_eno_opts eo;
+    struct tcp_pcb *pcb;
+    struct tc_conn *c;
+    int app = -1, e;
+    err_t le;
+
+    *app_fd = -1;
+    if (!tc_addr_from_ctl(&req->remote, &rip, &rport, &v6_sock)) {
+        return EAFNOSUPPORT;
+    }
+    if (!tc_netif_serves(&rip)) {
+        return TC_CTL_PASS;
+    }
+    if (has_local) {
+        if (!tc_addr_from_ctl(&req->local, &lip, &lport, &lv6)) {
+            return EAFNOSUPPORT;
+        }
+        if (ip_addr_isany(&lip)) {
+            has_local = lport != 0;
+        } else if (IP_GET_TYPE(&lip) != IP_GET_TYPE(&rip)) {
+            return EINVAL;
+        } else if (!tc_netif_is_own(&lip)) {
+            /* Bound to a kernel address: the kernel's business. */
+            return TC_CTL_PASS;
+        }
+    }
+    pcb = tcp_new_ip_type(IP_GET_TYPE(&rip));
+    if (pcb == NULL) {
+        return ENOBUFS;
+    }
+    c = conn_new();
+    if (c == NULL) {
+        tcp_close(pcb);
+        return ENOMEM;
+    }
+    tc_conn_opts(&req->opts, &eo, &c->mandatory);
+    c->v6_sock = v6_sock;
+    c->state = TC_CTL_S_CONNECTING;
+    c->start_ms = now_ms();
+    ip_addr_copy(c->remote_ip, rip);
+    c->remote_port = rport;
+    if (config.eno && tc_eno_lwip_attach(pcb, &eo) != TC_OK) {
+        e = ENOMEM;
+        goto fail;
+    }
+    if (has_local) {
+        if (ip_addr_isany(&lip)) {
+            le = tcp_bind(pcb, IP_IS_V6(&rip) ? IP6_ADDR_ANY : IP4_ADDR_ANY, lport);
+        } else {
+            le = tcp_bind(pcb, &lip, lport);
+        }
+        if (le != ERR_OK) {
+            e = le == ERR_USE ? EADDRINUSE : lwip_errno(le);
+            goto fail;
+        }
+    }
+    e = tc_conn_make_pair(SOCK_STREAM, &app, &c->fd, &c->ino);
+    if (e == 0) {
+        e = gate_start(c, app);
+    }
+    if (e != 0) {
+        goto fail;
+    }
+    set_callbacks(c, pcb);
+    le = tcp_connect(pcb, &rip, rport, on_connected);
+    if (le != ERR_OK) {
+        e = le == ERR_USE ? EADDRNOTAVAIL : lwip_errno(le);
+        detach_pcb(c);
+        goto fail;
+    }
+    ip_addr_copy(c->local_ip, pcb->local_ip);
+    c->local_port = pcb->local_port;
+    tc_addr_to_ctl(&c->local_ip, c->local_port, v6_sock, &rep->local);
+    hash_add(c);
+    *app_fd = app;
+    if (tc_log_enabled(TC_LOG_DEBUG)) {
+        char n[160];
+
+        tc_debug("%s connecting", conn_name(c, n, sizeof(n)));
+    }
+    return 0;
+
+fail:
+    c->pcb = NULL;
+    tcp_close(pcb); /* not connected: frees it, sends nothing */
+    if (app >= 0) {
+        close(app);
+    }
+    if (c->gate_fd >= 0) {
+        close(c->gate_fd);
+        c->gate_fd = -1;
+    }
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->ino = 0;
+    conn_drop(c);
+    return e;
+}
+
+/* ------------------------------------------------------------ accepted by a listener */
+
+struct tc_conn *tc_conn_accepted(struct tcp_pcb *pcb, struct tc_listener *l,
+                                 const struct tc_eno_opts *opts, bool mandatory, bool v6_sock,
+                                 int *app_fd, bool *aborted)
+{
+    struct tc_conn *c = conn_new();
+    int app;
+
+    (void)opts; /* inherited by the pcb from its listener */
+    *aborted = false;
+    *app_fd = -1;
+    if (c == NULL) {
+        return NULL;
+    }
+    c->passive = true;
+    c->mandatory = mandatory;
+    c->v6_sock = v6_sock;
+    c->state = TC_CTL_S_CONNECTING;
+    ip_addr_copy(c->remote_ip, pcb->remote_ip);
+    c->remote_port = pcb->remote_port;
+    if (tc_conn_make_pair(SOCK_STREAM, &app, &c->fd, &c->ino) != 0) {
+        conn_drop(c);
+        return NULL;
+    }
+    hash_add(c);
+    set_callbacks(c, pcb);
+    if (!tcp_established(c, pcb)) {
+        /* Aborted (mandatory encryption failed, or no memory): the
+         * application never sees it. */
+        close(app);
+        c->app_closed = true;
+        c->app_gone = true;
+        tc_conn_check_done(c);
+        *aborted = true;
+        return NULL;
+    }
+    c->listener = l;
+    *app_fd = app;
+    tc_relay_pump(c);
+    *aborted = c->pcb != pcb;
+    return c;
+}
+
+bool tc_conn_ready(const struct tc_conn *c)
+{
+    return c->ready && c->state == TC_CTL_S_ESTABLISHED;
+}
+
+bool tc_conn_failed(const struct tc_conn *c)
+{
+    return c->state == TC_CTL_S_FAILED || (!c->ready && c->fd < 0);
+}
+
+void tc_conn_accepted_msg(const struct tc_conn *c, struct tc_ctl_accepted *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->h.op = TC_CTL_ACCEPTED;
+    m->h.len = sizeof(*m);
+    m->flags = c->encrypted ? TC_CTL_F_ENCRYPTED : 0;
+    tc_addr_to_ctl(&c->local_ip, c->local_port, c->v6_sock, &m->local);
+    tc_addr_to_ctl(&c->remote_ip, c->remote_port, c->v6_sock, &m->remote);
+}
+
+void tc_conn_dequeued(struct tc_conn *c, bool delivered)
+{
+    c->listener = NULL;
+    if (!delivered) {
+        if (c->pcb != NULL || c->fd >= 0) {
+            tc_conn_abort(c, ECONNRESET, "listener closed before accept");
+        }
+        c->app_gone = true;
+        c->app_closed = true;
+        tc_conn_check_done(c);
+        return;
+    }
+    if (c->pcb != NULL) {
+        tcp_backlog_accepted(c->pcb);
+    }
+    tc_conn_check_done(c);
+}
+
+/* ------------------------------------------------------------ STATUS, GETOPT, SETOPT */
+
+int tc_conn_status(int fd, const struct tc_ctl_status *req, struct tc_ctl_r_status *rep)
+{
+    struct tc_conn *c = lookup_fd(fd);
+
+    if (c == NULL) {
+        return ENOENT;
+    }
+    rep->state = c->state;
+    rep->so_error = c->so_error;
+    rep->read_error = c->read_error;
+    rep->flags = c->encrypted ? TC_CTL_F_ENCRYPTED : 0;
+    tc_addr_to_ctl(&c->local_ip, c->local_port, c->v6_sock, &rep->local);
+    tc_addr_to_ctl(&c->remote_ip, c->remote_port, c->v6_sock, &rep->remote);
+    if (req->clear_error) {
+        /* SO_ERROR reads clear the pending error; read_error stays. */
+        c->so_error = 0;
+    }
+    return 0;
+}
+
+static void opt_int(struct tc_ctl_opt *rep, int v)
+{
+    rep->len = sizeof(v);
+    memcpy(rep->value, &v, sizeof(v));
+}
+
+int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep)
+{
+    struct tc_conn *c = lookup_fd(fd);
+
+    if (c == NULL) {
+        return ENOENT;
+    }
+    rep->name = req->name;
+    rep->len = 0;
+    if (!c->encrypted || !c->has_sid) {
+        /* Not encrypted (plain TCP), or the tcpcrypt handshake has not
+         * finished: as a kernel without tcpcrypt would answer. */
+        return ENOPROTOOPT;
+    }
+    switch (req->name) {
+    case TCP_CRYPT_SESSID:
+        rep->len = TC_SESSID_LEN;
+        memcpy(rep->value, c->sid, TC_SESSID_LEN);
+        return 0;
+    case TCP_CRYPT_ROLE:
+        opt_int(rep, c->is_b ? 'B' : 'A');
+        return 0;
+    case TCP_CRYPT_TEP:
+        opt_int(rep, c->tep_byte & 0x7f);
+        return 0;
+    case TCP_CRYPT_APP_AWARE:
+        opt_int(rep, (c->peer_global & TC_ENO_GOPT_A) != 0);
+        return 0;
+    default:
+        return ENOPROTOOPT;
+    }
+}
+
+int tc_conn_setopt(int fd, const struct tc_ctl_opt *req)
+{
+    struct tc_conn *c = lookup_fd(fd);
+    int v;
+
+    if (c == NULL) {
+        return ENOENT;
+    }
+    if (req->name == TCP_NODELAY) {
+        if (req->len != sizeof(v)) {
+            return EINVAL;
+        }
+        memcpy(&v, req->value, sizeof(v));
+        if (c->pcb != NULL) {
+            if (v) {
+                tcp_nagle_disable(c->pcb);
+            } else {
+                tcp_nagle_enable(c->pcb);
+            }
+        }
+        return 0;
+    }
+    /* TCP_CRYPT_* options are carried with CONNECT/LISTEN; nothing can be
+     * changed on an established connection. */
+    return ENOPROTOOPT;
+}
+
+/* ------------------------------------------------------------ timers, shutdown */
+
+static int cmp_ino(const void *a, const void *b)
+{
+    ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Drop the records whose application end no longer exists. */
+static void reap_zombies(void)
+{
+    FILE *f = fopen("/proc/self/net/unix", "re");
+    ino_t *inos = NULL;
+    size_t n = 0, cap = 0, dropped = 0;
+    char line[512];
+
+    if (f == NULL) {
+        return;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned long long ino;
+
+        /* Num RefCount Protocol Flags Type St Inode [Path] */
+        if (sscanf(line, "%*s %*s %*s %*s %*s %*s %llu", &ino) != 1) {
+            continue;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 1024;
+            ino_t *p = realloc(inos, ncap * sizeof(*p));
+
+            if (p == NULL) {
+                fclose(f);
+                free(inos);
+                return;
+            }
+            inos = p;
+            cap = ncap;
+        }
+        inos[n++] = (ino_t)ino;
+    }
+    fclose(f);
+    if (n > 0) {
+        qsort(inos, n, sizeof(*inos), cmp_ino);
+    }
+    for (struct tc_conn *c = conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->zombie && (n == 0 || bsearch(&c->ino, inos, n, sizeof(*inos), cmp_ino) == NULL)) {
+            conn_drop(c);
+            dropped++;
+        }
+    }
+    free(inos);
+    if (dropped > 0) {
+        tc_debug("%zu records of closed connections dropped, %zu kept", dropped, nzombies);
+    }
+}
+
+void tc_conn_tick(void)
+{
+    static unsigned ticks;
+    uint64_t now = now_ms();
+
+    /* Aborting one connection may end others (a listener dropping its
+     * queue): unlinked records stay valid until the next reap, and are
+     * skipped. */
+    for (struct tc_conn *c = conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->zombie || c->dropped) {
+            continue;
+        }
+        if (c->pcb != NULL && c->gating && !c->tcp_up && now - c->start_ms >= UNREACH_MS &&
+            tc_netif_unresolved(&c->remote_ip)) {
+            tc_conn_abort(c, EHOSTUNREACH, "no route to host (no neighbour answers)");
+        } else if (c->tcp_up && !c->ready && c->pcb != NULL &&
+                   now - c->up_ms >= HANDSHAKE_TIMEOUT_MS) {
+            tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake timed out");
+        } else if (c->app_gone && c->pcb != NULL && now - c->gone_ms >= LINGER_TIMEOUT_MS) {
+            tc_conn_abort(c, ETIMEDOUT, "peer did not finish closing");
+        }
+    }
+    tc_eph_cache_expire(&eph, now);
+    if (nzombies > 0 && ++ticks % 2 == 0) {
+        reap_zombies();
+    }
+}
+
+void tc_conn_fini(void)
+{
+    tc_listeners_fini();
+    while (conns != NULL) {
+        struct tc_conn *c = conns;
+        struct tcp_pcb *pcb = c->pcb;
+
+        if (pcb != NULL) {
+            detach_pcb(c);
+            tcp_abort(pcb);
+        }
+        close_fd(c, false);
+        if (c->gate_fd >= 0) {
+            close(c->gate_fd);
+            c->gate_fd = -1;
+        }
+        c->listener = NULL;
+        conn_drop(c);
+    }
+    tc_loop_reap();
+    tc_eph_cache_wipe(&eph);
+}

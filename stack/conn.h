@@ -1,0 +1,66 @@
+/*
+ * Connections and listeners: each TCP connection of lwIP is relayed to one
+ * end of an AF_UNIX socketpair whose other end the application holds (see
+ * stack/ctl_proto.h), plain or through a tcpcrypt session (stack/session.h).
+ *
+ * The control server (ctl.c) calls the tc_conn_* request functions; each
+ * returns the reply's err (0, a positive errno value or TC_CTL_PASS) and
+ * may hand back in *app_fd a descriptor to attach to the reply, which the
+ * caller closes once the reply is sent.
+ */
+#ifndef TCPCRYPT_STACK_CONN_H
+#define TCPCRYPT_STACK_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack/ctl_proto.h"
+#include "stack/eno_lwip.h"
+
+struct tcp_pcb;
+struct tc_conn;
+struct tc_listener;
+
+struct tc_conn_config {
+    bool eno;                 /* negotiate TCP-ENO (false: plain TCP only, --no-eno) */
+    uint64_t eph_lifetime_ms; /* B's ephemeral key reuse (RFC 8548 §8), 0: never */
+};
+
+void tc_conn_init(const struct tc_conn_config *cfg);
+/* Shutdown: every connection and listener ends with RST, every fd closes. */
+void tc_conn_fini(void);
+/* Once a second: handshake timeouts, records of closed connections whose
+ * application end is gone, expired ephemeral keys. */
+void tc_conn_tick(void);
+
+int tc_conn_connect(const struct tc_ctl_connect *req, struct tc_ctl_r_connect *rep, int *app_fd);
+int tc_conn_status(int fd, const struct tc_ctl_status *req, struct tc_ctl_r_status *rep);
+int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep);
+int tc_conn_setopt(int fd, const struct tc_ctl_opt *req);
+/* kfd: the application's bound, listening kernel socket (kept on success). */
+int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *rep, int *app_fd);
+
+/* ---- between listener.c and conn.c ---- */
+
+/* TCP_CRYPT_* socket options as carried in requests. */
+void tc_conn_opts(const struct tc_ctl_sockopts *o, struct tc_eno_opts *eno, bool *mandatory);
+/* lwIP accepted pcb for listener l: a connection whose app end is *app_fd.
+ * NULL when it failed; *aborted tells whether pcb was aborted (the accept
+ * callback must then return ERR_ABRT; otherwise lwIP aborts it). */
+struct tc_conn *tc_conn_accepted(struct tcp_pcb *pcb, struct tc_listener *l,
+                                 const struct tc_eno_opts *opts, bool mandatory, bool v6_sock,
+                                 int *app_fd, bool *aborted);
+/* Ready to be handed to the application: established, and when encrypted,
+ * the tcpcrypt session is open (so TCP_CRYPT_SESSID answers at once). */
+bool tc_conn_ready(const struct tc_conn *c);
+bool tc_conn_failed(const struct tc_conn *c);
+/* The accepted message for c. */
+void tc_conn_accepted_msg(const struct tc_conn *c, struct tc_ctl_accepted *m);
+/* The listener handed c over (delivered: true) or dropped it (false: the
+ * connection is reset). */
+void tc_conn_dequeued(struct tc_conn *c, bool delivered);
+/* c became ready or failed: its listener may deliver it now. */
+void tc_listener_kick(struct tc_listener *l);
+void tc_listeners_fini(void);
+
+#endif

@@ -1,0 +1,470 @@
+/*
+ * Listeners (stack/ctl_proto.h, "Listeners"): one lwIP listening pcb and the
+ * application's own kernel listener, both delivering into one SOCK_SEQPACKET
+ * socketpair whose other end the application holds in place of its
+ * listening fd.  Each accepted connection is one TC_CTL_ACCEPTED message
+ * carrying its fd, so processes sharing the listener share its queue.
+ *
+ * A connection lwIP accepted is handed over once it is ready (established
+ * and, when encrypted, its tcpcrypt session open); until then it counts
+ * against lwIP's backlog (tcp_backlog_delayed), so a full queue makes lwIP
+ * drop new SYNs as a kernel listener does.
+ */
+#include "stack/conn_priv.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lwip/tcp.h"
+#include "stack/log.h"
+#include "stack/netif.h"
+
+#define BACKLOG_MIN 16
+#define BACKLOG_MAX 4096
+
+/* One connection waiting to be handed over. */
+struct pending {
+    int fd;               /* what the message carries */
+    struct tc_conn *conn; /* NULL for a kernel connection */
+    struct tc_ctl_accepted msg;
+};
+
+struct tc_listener {
+    struct tc_watch w;  /* the daemon end of the SEQPACKET pair */
+    struct tc_watch kw; /* the application's kernel listener */
+    int fd, kfd;
+    struct tcp_pcb *lpcb;
+    bool mandatory;
+    bool v6_sock;
+    struct tc_eno_opts opts;
+    uint16_t port;
+    size_t backlog;
+    struct pending *q;
+    size_t qlen, qcap;
+    struct tc_listener *prev, *next;
+    bool closed;
+};
+
+static struct tc_listener *listeners;
+
+static void listener_close(struct tc_listener *l);
+
+/* ------------------------------------------------------------ the queue */
+
+static bool enqueue(struct tc_listener *l, const struct pending *p)
+{
+    if (l->qlen == l->qcap) {
+        size_t cap = l->qcap ? 2 * l->qcap : 16;
+        struct pending *q = realloc(l->q, cap * sizeof(*q));
+
+        if (q == NULL) {
+            return false;
+        }
+        l->q = q;
+        l->qcap = cap;
+    }
+    l->q[l->qlen++] = *p;
+    return true;
+}
+
+static void dequeue(struct tc_listener *l, size_t i)
+{
+    memmove(&l->q[i], &l->q[i + 1], (l->qlen - i - 1) * sizeof(*l->q));
+    l->qlen--;
+}
+
+static size_t kernel_pending(const struct tc_listener *l)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->qlen; i++) {
+        n += l->q[i].conn == NULL;
+    }
+    return n;
+}
+
+/* Send one accepted message with its fd: 1 sent, 0 the application's
+ * queue is full, -1 the application end is gone. */
+static int send_accepted(struct tc_listener *l, const struct tc_ctl_accepted *m, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof(*m)};
+    struct msghdr mh;
+    struct cmsghdr *cm;
+
+    memset(&mh, 0, sizeof(mh));
+    memset(&u, 0, sizeof(u));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof(u.buf);
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    for (;;) {
+        if (sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+            return 1;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : -1;
+    }
+}
+
+/* Hand over every connection that is ready; drop failed ones. */
+static void flush(struct tc_listener *l)
+{
+    bool blocked = false;
+
+    for (size_t i = 0; i < l->qlen && !l->closed;) {
+        struct pending *p = &l->q[i];
+        struct tc_conn *c = p->conn;
+        int r;
+
+        if (c != NULL && tc_conn_failed(c)) {
+            close(p->fd);
+            dequeue(l, i);
+            tc_conn_dequeued(c, false);
+            continue;
+        }
+        if ((c != NULL && !tc_conn_ready(c)) || blocked) {
+            i++;
+            continue;
+        }
+        if (c != NULL) {
+            tc_conn_accepted_msg(c, &p->msg);
+        }
+        r = send_accepted(l, &p->msg, p->fd);
+        if (r < 0) {
+            listener_close(l);
+            return;
+        }
+        if (r == 0) {
+            blocked = true;
+            i++;
+            continue;
+        }
+        close(p->fd);
+        dequeue(l, i);
+        if (c != NULL) {
+            tc_conn_dequeued(c, true);
+        }
+    }
+    if (!l->closed) {
+        /* Stop taking kernel connections while the application lags: the
+         * kernel's own backlog holds them meanwhile. */
+        tc_loop_set(&l->w, blocked ? EPOLLOUT : 0);
+        tc_loop_set(&l->kw, kernel_pending(l) < l->backlog ? EPOLLIN : 0);
+    }
+}
+
+void tc_listener_kick(struct tc_listener *l)
+{
+    if (l != NULL && !l->closed) {
+        flush(l);
+    }
+}
+
+/* ------------------------------------------------------------ events */
+
+static void free_listener(void *obj)
+{
+    struct tc_listener *l = obj;
+
+    free(l->q);
+    free(l);
+}
+
+static void listener_close(struct tc_listener *l)
+{
+    if (l->closed) {
+        return;
+    }
+    l->closed = true;
+    if (l->lpcb != NULL) {
+        tcp_arg(l->lpcb, NULL);
+        tcp_accept(l->lpcb, NULL);
+        (void)tcp_close(l->lpcb); /* a LISTEN pcb: frees it, never fails */
+        l->lpcb = NULL;
+    }
+    tc_loop_del(&l->kw);
+    if (l->kfd >= 0) {
+        close(l->kfd);
+        l->kfd = -1;
+    }
+    tc_loop_del(&l->w);
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+    }
+    /* Connections never accepted are reset, as the kernel does when a
+     * listener closes with a non-empty queue. */
+    while (l->qlen > 0) {
+        struct pending p = l->q[--l->qlen];
+
+        close(p.fd);
+        if (p.conn != NULL) {
+            tc_conn_dequeued(p.conn, false);
+        }
+    }
+    if (l->prev != NULL) {
+        l->prev->next = l->next;
+    } else {
+        listeners = l->next;
+    }
+    if (l->next != NULL) {
+        l->next->prev = l->prev;
+    }
+    tc_debug("listener on port %u closed", l->port);
+    tc_loop_defer_free(l, free_listener);
+}
+
+static void on_app(struct tc_watch *w, uint32_t events)
+{
+    struct tc_listener *l = (struct tc_listener *)((char *)w - offsetof(struct tc_listener, w));
+
+    if (events & (EPOLLHUP | EPOLLERR)) {
+        /* Every application copy of the listener is closed. */
+        listener_close(l);
+        return;
+    }
+    if (events & EPOLLIN) {
+        char sink[TC_CTL_MSG_MAX];
+
+        /* The application never writes here: discard (and close any fd). */
+        while (recv(l->fd, sink, sizeof(sink), MSG_DONTWAIT) > 0) {
+        }
+    }
+    flush(l);
+}
+
+static void on_kernel(struct tc_watch *w, uint32_t events)
+{
+    struct tc_listener *l = (struct tc_listener *)((char *)w - offsetof(struct tc_listener, kw));
+
+    (void)events;
+    while (!l->closed && kernel_pending(l) < l->backlog) {
+        struct pending p;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        struct pollfd pfd = {.fd = l->kfd, .events = POLLIN};
+        int fd;
+
+        /* The kernel listener's file is the application's: its O_NONBLOCK
+         * is not ours to change (the preload library copies the flags it
+         * finds to the listener it installs).  Accept only what poll says
+         * is there; after listen() was replaced, the daemon holds the only
+         * copy, so nobody takes a connection in between. */
+        if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN)) {
+            break;
+        }
+        fd = accept4(l->kfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                tc_error("listener on port %u: accept: %s", l->port, strerror(errno));
+                /* EMFILE and the like: try again on the next tick rather
+                 * than spin on a readable listener. */
+                tc_loop_set(&l->kw, 0);
+            }
+            break;
+        }
+        memset(&p, 0, sizeof(p));
+        p.fd = fd;
+        p.msg.h.op = TC_CTL_ACCEPTED;
+        p.msg.h.len = sizeof(p.msg);
+        p.msg.flags = TC_CTL_F_KERNEL;
+        p.msg.remote.len = len <= sizeof(ss) ? len : sizeof(ss);
+        memcpy(&p.msg.remote.ss, &ss, p.msg.remote.len);
+        len = sizeof(ss);
+        if (getsockname(fd, (struct sockaddr *)&p.msg.local.ss, &len) == 0) {
+            p.msg.local.len = len;
+        }
+        if (!enqueue(l, &p)) {
+            close(fd);
+            break;
+        }
+    }
+    if (!l->closed) {
+        flush(l);
+    }
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    struct tc_listener *l = arg;
+    struct pending p;
+    struct tc_conn *c;
+    bool aborted;
+
+    if (l == NULL || l->closed || err != ERR_OK || pcb == NULL) {
+        return ERR_VAL; /* lwIP aborts the pcb */
+    }
+    c = tc_conn_accepted(pcb, l, &l->opts, l->mandatory, l->v6_sock, &p.fd, &aborted);
+    if (c == NULL) {
+        return aborted ? ERR_ABRT : ERR_MEM;
+    }
+    if (!aborted) {
+        tcp_backlog_delayed(pcb);
+    }
+    p.conn = c;
+    memset(&p.msg, 0, sizeof(p.msg));
+    if (!enqueue(l, &p)) {
+        close(p.fd);
+        tc_conn_dequeued(c, false);
+        return ERR_ABRT;
+    }
+    flush(l);
+    return aborted ? ERR_ABRT : ERR_OK;
+}
+
+/* ------------------------------------------------------------ LISTEN */
+
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *rep, int *app_fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    struct tc_ctl_addr kaddr;
+    struct tc_listener *l;
+    struct tcp_pcb *pcb = NULL, *lpcb;
+    ip_addr_t ip;
+    uint16_t port;
+    bool v6_sock, any;
+    int v6only = 0, app = -1, e, type, listening = 0, proto = 0;
+    socklen_t ol = sizeof(v6only), il = sizeof(listening), pl = sizeof(proto);
+    ino_t ino;
+    err_t le;
+
+    *app_fd = -1;
+    if (kfd < 0 || getsockname(kfd, (struct sockaddr *)&ss, &sl) != 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+        getsockopt(kfd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) != 0 || listening != 1 ||
+        getsockopt(kfd, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) != 0 || proto != IPPROTO_TCP) {
+        /* Not a listening TCP socket. */
+        return EINVAL;
+    }
+    /* The kernel socket is bound and listening: its address and port (the
+     * kernel's choice when the application asked for port 0) are the truth. */
+    memset(&kaddr, 0, sizeof(kaddr));
+    kaddr.len = sl;
+    memcpy(&kaddr.ss, &ss, sl);
+    if (!tc_addr_from_ctl(&kaddr, &ip, &port, &v6_sock)) {
+        return EINVAL;
+    }
+    any = ip_addr_isany(&ip) && !(IP_IS_V4(&ip) && v6_sock);
+    if (v6_sock && ip_addr_isany(&ip)) {
+        /* "::" (a v4-mapped 0.0.0.0 is not a wildcard) */
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+        any = IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+    }
+    if (!any && !tc_netif_is_own(&ip)) {
+        return TC_CTL_PASS;
+    }
+    if (v6_sock) {
+        (void)getsockopt(kfd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol);
+    }
+    /* An AF_INET6 wildcard listener takes IPv4 too unless IPV6_V6ONLY. */
+    type = !v6_sock ? IPADDR_TYPE_V4 : (any && !v6only ? IPADDR_TYPE_ANY : IP_GET_TYPE(&ip));
+    pcb = tcp_new_ip_type((u8_t)type);
+    if (pcb == NULL) {
+        return ENOBUFS;
+    }
+    /* The kernel already let this application bind the port; SO_REUSEADDR
+     * keeps lwIP from refusing it for connections in TIME_WAIT. */
+    ip_set_option(pcb, SOF_REUSEADDR);
+    if (!any) {
+        le = tcp_bind(pcb, &ip, port);
+    } else if (type == IPADDR_TYPE_ANY) {
+        le = tcp_bind(pcb, IP_ANY_TYPE, port);
+    } else {
+        le = tcp_bind(pcb, type == IPADDR_TYPE_V6 ? IP6_ADDR_ANY : IP4_ADDR_ANY, port);
+    }
+    if (le != ERR_OK) {
+        tcp_close(pcb);
+        return le == ERR_USE ? EADDRINUSE : EINVAL;
+    }
+    /* lwIP counts its backlog in a u8_t. */
+    lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)clamp(req->backlog, 1, 255), &le);
+    if (lpcb == NULL) {
+        tcp_close(pcb);
+        return ENOBUFS;
+    }
+    l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        tcp_close(lpcb);
+        return ENOMEM;
+    }
+    l->w.fd = -1;
+    l->kw.fd = -1;
+    l->fd = -1;
+    l->kfd = -1;
+    l->lpcb = lpcb;
+    l->port = port;
+    l->v6_sock = v6_sock;
+    l->backlog = (size_t)clamp(req->backlog, BACKLOG_MIN, BACKLOG_MAX);
+    tc_conn_opts(&req->opts, &l->opts, &l->mandatory);
+    e = 0;
+    if (tc_conn_eno_enabled() && tc_eno_lwip_attach(lpcb, &l->opts) != TC_OK) {
+        e = ENOMEM;
+    }
+    if (e == 0) {
+        e = tc_conn_make_pair(SOCK_SEQPACKET, &app, &l->fd, &ino);
+    }
+    if (e == 0 && (tc_loop_add(&l->w, l->fd, 0, on_app) != 0 ||
+                   tc_loop_add(&l->kw, kfd, EPOLLIN, on_kernel) != 0)) {
+        e = errno;
+    }
+    if (e != 0) {
+        tc_loop_del(&l->w);
+        tc_loop_del(&l->kw);
+        if (app >= 0) {
+            close(app);
+        }
+        if (l->fd >= 0) {
+            close(l->fd);
+        }
+        tcp_close(lpcb);
+        free(l);
+        return e;
+    }
+    l->kfd = kfd;
+    tcp_arg(lpcb, l);
+    tcp_accept(lpcb, on_accept);
+    l->next = listeners;
+    if (listeners != NULL) {
+        listeners->prev = l;
+    }
+    listeners = l;
+    rep->local = kaddr;
+    *app_fd = app;
+    tc_debug("listening on port %u%s", port, l->mandatory ? " (tcpcrypt mandatory)" : "");
+    return 0;
+}
+
+void tc_listeners_fini(void)
+{
+    while (listeners != NULL) {
+        listener_close(listeners);
+    }
+}

@@ -1,0 +1,461 @@
+/*
+ * tcpcryptd: the daemon that gives unmodified applications tcpcrypt
+ * (RFC 8548 over TCP-ENO, RFC 8547).  One process, one event loop, one lwIP
+ * instance on one link; applications reach it through the control socket
+ * (stack/ctl_proto.h) via libtcpcrypt_preload.so.
+ *
+ * This file: flags, setup, the event loop, clean shutdown.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "crypto/wire.h"
+#include "lwip/init.h"
+#include "lwip/timeouts.h"
+#include "stack/conn.h"
+#include "stack/ctl.h"
+#include "stack/ctl_proto.h"
+#include "stack/eno_lwip.h"
+#include "stack/link.h"
+#include "stack/log.h"
+#include "stack/loop.h"
+#include "stack/netif.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define EPH_LIFETIME_DEFAULT_MS 1000
+#define EPH_LIFETIME_MAX_MS 3600000
+#define TICK_MS 1000
+
+struct options {
+    const char *tap;
+    const char *control;
+    const char *keylog;
+    struct tc_netif_config net;
+    bool has_mac;
+    uint64_t eph_lifetime_ms;
+    bool eno;
+    int log_level;
+};
+
+static volatile bool stopping;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tcpcryptd --tap NAME --addr ADDR/PREFIX [options]\n"
+            "\n"
+            "Opportunistic encryption (tcpcrypt, RFC 8548, over TCP-ENO, RFC 8547) for the TCP\n"
+            "connections of programs run with libtcpcrypt_preload.so (see tcpcrypt-run).\n"
+            "Runs in the foreground and logs to stderr.\n"
+            "\n"
+            "  --tap NAME           the TAP device to use (created if absent, brought up)\n"
+            "  --addr ADDR/PREFIX   an address of the daemon, IPv4 or IPv6 (repeatable: one\n"
+            "                       IPv4, two IPv6; an IPv6 link-local one is added itself)\n"
+            "  --gw ADDR            default gateway, IPv4 and/or IPv6 (repeatable)\n"
+            "  --mac XX:XX:XX:XX:XX:XX\n"
+            "                       the daemon's MAC (default: random, locally administered)\n"
+            "  --control PATH       control socket (default %s)\n"
+            "  --keylog FILE        append session secrets for decrypting captures (also\n"
+            "                       $TCPCRYPT_KEYLOGFILE); debugging only\n"
+            "  --eph-lifetime MS    how long a passive opener reuses an ephemeral key\n"
+            "                       (default %d, 0: a fresh key for every connection)\n"
+            "  --no-eno             no TCP-ENO: plain TCP only (for tests)\n"
+            "  -q, --quiet          errors only\n"
+            "  -v, --verbose        more detail\n"
+            "  -h, --help           this text\n"
+            "  -V, --version        the version\n",
+            TC_CTL_DEFAULT_PATH, EPH_LIFETIME_DEFAULT_MS);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("tcpcryptd: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see --help)\n", stderr);
+    exit(2);
+}
+
+static void __attribute__((noreturn)) fatal(const char *msg)
+{
+    tc_error("%s", msg);
+    exit(1);
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+
+    if (s[0] < '0' || s[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return errno == 0 && *end == '\0' && *out <= max;
+}
+
+static void parse_addr(struct options *o, const char *arg)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    char *slash;
+    struct tc_prefix p;
+    unsigned long long len;
+    size_t nv4 = 0, nv6 = 0;
+
+    memset(&p, 0, sizeof(p));
+    if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf) ||
+        (slash = strchr(buf, '/')) == NULL) {
+        bad_usage("--addr %s: expected ADDRESS/PREFIX, e.g. 10.0.0.1/24 or fd00::1/64", arg);
+    }
+    *slash = '\0';
+    if (inet_pton(AF_INET, buf, &p.a.v4) == 1) {
+        p.family = AF_INET;
+    } else if (inet_pton(AF_INET6, buf, &p.a.v6) == 1) {
+        p.family = AF_INET6;
+    } else {
+        bad_usage("--addr %s: '%s' is not an IPv4 or IPv6 address", arg, buf);
+    }
+    if (!parse_uint(slash + 1, p.family == AF_INET ? 32 : 128, &len) || len < 1) {
+        bad_usage("--addr %s: prefix length must be 1 to %d", arg, p.family == AF_INET ? 32 : 128);
+    }
+    p.len = (unsigned)len;
+    if (p.family == AF_INET) {
+        uint32_t h = ntohl(p.a.v4.s_addr);
+
+        if (h == 0 || (h >> 24) == 127 || (h >> 28) == 14 || h == 0xffffffffu) {
+            bad_usage("--addr %s: not a unicast host address", arg);
+        }
+    } else if (IN6_IS_ADDR_UNSPECIFIED(&p.a.v6) || IN6_IS_ADDR_LOOPBACK(&p.a.v6) ||
+               IN6_IS_ADDR_MULTICAST(&p.a.v6) || IN6_IS_ADDR_V4MAPPED(&p.a.v6) ||
+               IN6_IS_ADDR_LINKLOCAL(&p.a.v6)) {
+        bad_usage("--addr %s: not a global or unique-local unicast address (the link-local "
+                  "one is automatic)",
+                  arg);
+    }
+    for (size_t i = 0; i < o->net.naddrs; i++) {
+        if (o->net.addrs[i].family == AF_INET) {
+            nv4++;
+        } else {
+            nv6++;
+        }
+    }
+    if (p.family == AF_INET && nv4 >= 1) {
+        bad_usage("--addr %s: only one IPv4 address per link (lwIP 2.1.3)", arg);
+    }
+    if (p.family == AF_INET6 && nv6 >= TC_NETIF_MAX_V6) {
+        bad_usage("--addr %s: at most %d IPv6 addresses", arg, TC_NETIF_MAX_V6);
+    }
+    o->net.addrs[o->net.naddrs++] = p;
+}
+
+static void parse_gw(struct options *o, const char *arg)
+{
+    if (inet_pton(AF_INET, arg, &o->net.gw4) == 1) {
+        if (o->net.has_gw4) {
+            bad_usage("--gw %s: an IPv4 gateway was already given", arg);
+        }
+        o->net.has_gw4 = true;
+    } else if (inet_pton(AF_INET6, arg, &o->net.gw6) == 1) {
+        if (o->net.has_gw6) {
+            bad_usage("--gw %s: an IPv6 gateway was already given", arg);
+        }
+        o->net.has_gw6 = true;
+    } else {
+        bad_usage("--gw %s: not an IPv4 or IPv6 address", arg);
+    }
+}
+
+static void parse_mac(struct options *o, const char *arg)
+{
+    unsigned b[6];
+    char end;
+
+    if (sscanf(arg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) !=
+            6 ||
+        strlen(arg) != 17) {
+        bad_usage("--mac %s: expected six hex bytes, XX:XX:XX:XX:XX:XX", arg);
+    }
+    for (int i = 0; i < 6; i++) {
+        o->net.mac[i] = (uint8_t)b[i];
+    }
+    if (o->net.mac[0] & 0x01) {
+        bad_usage("--mac %s: a multicast address cannot be a host's", arg);
+    }
+    if ((b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) == 0) {
+        bad_usage("--mac %s: the all-zero address is not a host's", arg);
+    }
+    o->has_mac = true;
+}
+
+static void parse_flags(int argc, char **argv, struct options *o)
+{
+    enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO };
+    static const struct option longopts[] = {
+        {"tap", required_argument, NULL, OPT_TAP},
+        {"addr", required_argument, NULL, OPT_ADDR},
+        {"gw", required_argument, NULL, OPT_GW},
+        {"mac", required_argument, NULL, OPT_MAC},
+        {"control", required_argument, NULL, OPT_CONTROL},
+        {"keylog", required_argument, NULL, OPT_KEYLOG},
+        {"eph-lifetime", required_argument, NULL, OPT_EPH},
+        {"no-eno", no_argument, NULL, OPT_NO_ENO},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    unsigned long long v;
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->control = TC_CTL_DEFAULT_PATH;
+    o->keylog = getenv("TCPCRYPT_KEYLOGFILE");
+    if (o->keylog != NULL && o->keylog[0] == '\0') {
+        o->keylog = NULL;
+    }
+    o->eph_lifetime_ms = EPH_LIFETIME_DEFAULT_MS;
+    o->eno = true;
+    o->log_level = TC_LOG_INFO;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":qvhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TAP:
+            o->tap = optarg;
+            break;
+        case OPT_ADDR:
+            parse_addr(o, optarg);
+            break;
+        case OPT_GW:
+            parse_gw(o, optarg);
+            break;
+        case OPT_MAC:
+            parse_mac(o, optarg);
+            break;
+        case OPT_CONTROL:
+            if (optarg[0] == '\0') {
+                bad_usage("--control: empty path");
+            }
+            o->control = optarg;
+            break;
+        case OPT_KEYLOG:
+            if (optarg[0] == '\0') {
+                bad_usage("--keylog: empty path");
+            }
+            o->keylog = optarg;
+            break;
+        case OPT_EPH:
+            if (!parse_uint(optarg, EPH_LIFETIME_MAX_MS, &v)) {
+                bad_usage("--eph-lifetime %s: milliseconds, 0 to %d", optarg, EPH_LIFETIME_MAX_MS);
+            }
+            o->eph_lifetime_ms = v;
+            break;
+        case OPT_NO_ENO:
+            o->eno = false;
+            break;
+        case 'q':
+            o->log_level = TC_LOG_ERR;
+            break;
+        case 'v':
+            o->log_level = TC_LOG_DEBUG;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("tcpcryptd %s\n", PACKAGE_VERSION);
+            exit(0);
+        case ':':
+            bad_usage("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt != 0 && optopt < 256) {
+                bad_usage("unknown option '-%c'", optopt);
+            }
+            bad_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        bad_usage("unexpected argument '%s'", argv[optind]);
+    }
+    if (o->tap == NULL) {
+        bad_usage("--tap NAME is required");
+    }
+    if (o->net.naddrs == 0) {
+        bad_usage("--addr ADDR/PREFIX is required (at least one address)");
+    }
+    for (int fam = 0; fam < 2; fam++) {
+        bool has_gw = fam == 0 ? o->net.has_gw4 : o->net.has_gw6, has_addr = false;
+
+        for (size_t i = 0; i < o->net.naddrs; i++) {
+            has_addr |= o->net.addrs[i].family == (fam == 0 ? AF_INET : AF_INET6);
+        }
+        if (has_gw && !has_addr) {
+            bad_usage("--gw: an IPv%d gateway needs an IPv%d --addr", fam == 0 ? 4 : 6,
+                      fam == 0 ? 4 : 6);
+        }
+    }
+    if (!o->has_mac) {
+        /* A random locally administered unicast MAC (IEEE 802: bit 1 of the
+         * first byte set, bit 0 clear). */
+        randombytes_buf(o->net.mac, sizeof(o->net.mac));
+        o->net.mac[0] = (uint8_t)((o->net.mac[0] & 0xfc) | 0x02);
+    }
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* Every connection holds a descriptor (its daemon end): take all the
+ * descriptors the hard limit allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void on_signal(struct tc_watch *w, uint32_t events)
+{
+    struct signalfd_siginfo si;
+
+    (void)events;
+    while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+            stopping = true;
+        }
+    }
+}
+
+static void on_link(struct tc_watch *w, uint32_t events)
+{
+    (void)w;
+    (void)events;
+    tc_netif_rx();
+}
+
+static void tick(void *arg)
+{
+    (void)arg;
+    tc_netif_tick();
+    tc_conn_tick();
+    tc_ctl_tick();
+    sys_timeout(TICK_MS, tick, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct tc_link *link;
+    struct tc_watch sigw = {.fd = -1}, linkw = {.fd = -1};
+    char err[TC_LINK_ERR_MAX + 256], desc[512];
+    sigset_t sigs;
+    int sfd, rc = 0;
+    bool loop_pending = false;
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "tcpcryptd: libsodium failed to initialise\n");
+        return 1;
+    }
+    parse_flags(argc, argv, &o);
+    tc_log_set_level(o.log_level);
+    raise_fd_limit();
+
+    /* SIGINT/SIGTERM arrive as events; a vanished peer of a socket is an
+     * error return, never a signal. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+        (sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        fatal("cannot set up signal handling");
+    }
+    if (tc_loop_init() != 0) {
+        fatal("epoll_create1 failed");
+    }
+    link = tc_link_tap_open(o.tap, err);
+    if (link == NULL) {
+        fatal(err);
+    }
+    lwip_init();
+    if (tc_netif_start(link, &o.net, err, sizeof(err)) != 0) {
+        fatal(err);
+    }
+    if (o.eno) {
+        /* TEPs in increasing preference (RFC 8547 §4.5): X25519 first of all,
+         * then X448; the P-curves are implemented but not offered. */
+        const struct tc_eno_config ec = {.teps = {TC_TEP_X448, TC_TEP_X25519}, .nteps = 2};
+
+        tc_eno_lwip_init(&ec);
+    }
+    if (o.keylog != NULL && tc_keylog_open(o.keylog) != 0) {
+        snprintf(err, sizeof(err), "key log %s: %s", o.keylog, strerror(errno));
+        fatal(err);
+    }
+    tc_conn_init(&(struct tc_conn_config){.eno = o.eno, .eph_lifetime_ms = o.eph_lifetime_ms});
+    if (tc_ctl_open(o.control, err, sizeof(err)) != 0) {
+        fatal(err);
+    }
+    if (tc_loop_add(&sigw, sfd, EPOLLIN, on_signal) != 0 ||
+        tc_loop_add(&linkw, link->fd, EPOLLIN, on_link) != 0) {
+        tc_ctl_close();
+        fatal("cannot watch the link");
+    }
+    sys_timeout(TICK_MS, tick, NULL);
+    tc_netif_describe(desc, sizeof(desc));
+    tc_info("listening on %s, tap %s, addresses %s; %s", o.control, link->name, desc,
+            o.eno ? "TCP-ENO with tcpcrypt (X25519, X448)" : "plain TCP only (--no-eno)");
+    if (o.keylog != NULL) {
+        tc_info("key log %s: session secrets are written to disk (debugging only)", o.keylog);
+    }
+
+    while (!stopping) {
+        u32_t sleep = sys_timeouts_sleeptime();
+        int timeout = loop_pending                               ? 0
+                      : sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? -1
+                      : sleep > INT_MAX                          ? INT_MAX
+                                                                 : (int)sleep;
+
+        if (tc_loop_once(timeout) < 0) {
+            tc_error("epoll_wait: %s", strerror(errno));
+            rc = 1;
+            break;
+        }
+        sys_check_timeouts();
+        loop_pending = tc_netif_poll();
+        tc_loop_reap();
+    }
+
+    tc_info("shutting down");
+    tc_conn_fini();
+    tc_ctl_close();
+    tc_loop_del(&linkw);
+    tc_loop_del(&sigw);
+    close(sfd);
+    tc_netif_stop();
+    tc_link_close(link);
+    tc_keylog_close();
+    tc_loop_fini();
+    return rc;
+}

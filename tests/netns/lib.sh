@@ -1,0 +1,124 @@
+# Shared by the network tests: two hosts, each a network namespace with a
+# tcpcryptd on a tap, joined by a veth pair through one bridge per side:
+#
+#   ns A: tcpcryptd 10.78.0.1 --tap-- brA (kernel 10.78.0.11) --veth--+
+#   ns B: tcpcryptd 10.78.0.2 --tap-- brB (kernel 10.78.0.12) --veth--+
+#
+# Programs under tcpcrypt-run reach the other side through their daemon;
+# plain programs use the kernel address of their namespace (fallback).
+# Everything is created under unique names and removed on exit.
+set -euo pipefail
+
+: "${TC_BUILDDIR:?run from make check, or set TC_BUILDDIR and TC_SRCDIR}"
+: "${TC_SRCDIR:?}"
+TCPCRYPTD=$TC_BUILDDIR/stack/tcpcryptd
+TCPCRYPT_RUN=$TC_BUILDDIR/tools/tcpcrypt-run
+XFER=$TC_SRCDIR/tests/netns/xfer.py
+PY=/usr/bin/python3
+
+tag=$(printf '%x' $$)
+NSA=tca$tag
+NSB=tcb$tag
+WORK=$(mktemp -d /tmp/tcpcrypt-test.XXXXXX)
+A_IP=10.78.0.1
+B_IP=10.78.0.2
+KA_IP=10.78.0.11
+KB_IP=10.78.0.12
+PIDS=()
+
+say() { printf '%s: %s\n' "${TEST_NAME:-test}" "$*"; }
+fail() {
+    printf '%s: FAIL: %s\n' "${TEST_NAME:-test}" "$*" >&2
+    for f in "$WORK"/*.log; do
+        [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+    done
+    exit 1
+}
+
+need() {
+    for c in "$@"; do
+        command -v "$c" >/dev/null || fail "missing $c (scripts/deps.sh installs it)"
+    done
+}
+
+cleanup() {
+    set +e
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    sleep 0.2
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    ip netns pids "$NSA" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns pids "$NSB" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$NSA" 2>/dev/null
+    ip netns del "$NSB" 2>/dev/null
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || { echo "${TEST_NAME:-test}: SKIP: needs root"; exit 77; }
+need ip "$PY"
+[ -x "$TCPCRYPTD" ] || fail "no $TCPCRYPTD"
+
+# in NS cmd...: run in a namespace
+inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+setup_hosts() {
+    ip netns add "$NSA"
+    ip netns add "$NSB"
+    ip link add vA$tag type veth peer name vB$tag
+    ip link set vA$tag netns "$NSA"
+    ip link set vB$tag netns "$NSB"
+    for side in A B; do
+        local ns=$NSA kip=$KA_IP
+        [ $side = B ] && ns=$NSB kip=$KB_IP
+        inns "$ns" ip link set lo up
+        inns "$ns" ip link add br$side type bridge
+        inns "$ns" ip tuntap add dev tap$side mode tap
+        inns "$ns" ip link set tap$side master br$side
+        inns "$ns" ip link set v$side$tag master br$side
+        inns "$ns" ip addr add "$kip/24" dev br$side
+        for l in br$side tap$side v$side$tag; do inns "$ns" ip link set "$l" up; done
+    done
+}
+
+# start_daemon A|B [extra flags]: tcpcryptd on that side's tap.
+start_daemon() {
+    local side=$1 ns ip
+    shift
+    ns=$NSA ip=$A_IP
+    [ "$side" = B ] && ns=$NSB ip=$B_IP
+    ip netns exec "$ns" "$TCPCRYPTD" --tap tap$side --addr "$ip/24" --control "$WORK/$side.sock" \
+        --keylog "$WORK/$side.keys" "$@" >"$WORK/daemon$side.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        [ -S "$WORK/$side.sock" ] && return 0
+        kill -0 "${PIDS[-1]}" 2>/dev/null || fail "tcpcryptd $side exited: $(tail -n1 "$WORK/daemon$side.log")"
+        sleep 0.1
+    done
+    fail "tcpcryptd $side did not create its control socket"
+}
+
+# wait_reach NS IP: the kernel in NS can ping IP (ARP resolved, path up).
+wait_reach() {
+    for _ in $(seq 50); do
+        inns "$1" ping -c1 -W1 "$2" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    fail "no ping from $1 to $2"
+}
+
+# run_tc A|B cmd...: a program under tcpcrypt-run joined to that side's daemon.
+run_tc() {
+    local side=$1 ns=$NSA
+    shift
+    [ "$side" = B ] && ns=$NSB
+    inns "$ns" "$TCPCRYPT_RUN" --daemon "$WORK/$side.sock" -- "$@"
+}
+
+# The TCP_CRYPT_SESSID option number, from the public header.
+sessid_opt() {
+    sed -n 's/^#define TCP_CRYPT_SESSID[[:space:]]*\([0-9a-fA-Fx]*\).*/\1/p' \
+        "$TC_SRCDIR/include/tcpcrypt/tcpcrypt.h"
+}
+
+# json FILE KEY: a value from xfer.py's JSON line.
+json() { "$PY" -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d.get(sys.argv[2]))' "$1" "$2"; }
