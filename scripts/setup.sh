@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a built tree and the demo:
-# install dependencies, fetch lwIP, configure, build, run tcpcrypt-demo.
+# install dependencies, fetch lwIP, configure, build, run scripts/demo.sh
+# (two hosts in network namespaces talking tcpcrypt).
 #
 #   scripts/setup.sh            build into build/ and run the demo
 #   scripts/setup.sh --no-demo  build only (scripts/test.sh uses this)
@@ -27,10 +28,9 @@ fi
 say "make (build/)"
 make -C build -s -j"$(nproc)" all >/dev/null
 make -C build -s -j"$(nproc)" check TESTS= >/dev/null # build the tests too
-say "built: build/tools/tcpcrypt-demo, tests in build/tests/"
+say "built: build/stack/tcpcryptd, build/preload/libtcpcrypt_preload.so, build/tools/tcpcrypt-run"
 
 if [ "$demo" = yes ]; then
-    say "running build/tools/tcpcrypt-demo"
-    echo
-    build/tools/tcpcrypt-demo
+    say "running scripts/demo.sh"
+    scripts/demo.sh
 fi
