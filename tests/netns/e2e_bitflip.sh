@@ -20,15 +20,9 @@ setup_relay_hosts() {
     ip link set mA$tag netns "$NSM"
     ip link set mB$tag netns "$NSM"
     for side in A B; do
-        local ns=$NSA kip=$KA_IP
-        [ $side = B ] && ns=$NSB kip=$KB_IP
-        inns "$ns" ip link set lo up
-        inns "$ns" ip link add br$side type bridge
-        inns "$ns" ip tuntap add dev tap$side mode tap
-        inns "$ns" ip link set tap$side master br$side
-        inns "$ns" ip link set v$side$tag master br$side
-        inns "$ns" ip addr add "$kip/24" dev br$side
-        for l in br$side tap$side v$side$tag; do inns "$ns" ip link set "$l" up; done
+        local ns=$NSA
+        [ $side = B ] && ns=$NSB
+        setup_side $side
         inns "$NSM" ip link set m$side$tag up
         # Full checksums on frames the relay reads (no offload shortcuts).
         inns "$NSM" ethtool -K m$side$tag tx off rx off >/dev/null 2>&1 || true

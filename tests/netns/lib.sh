@@ -61,23 +61,28 @@ need ip "$PY"
 # in NS cmd...: run in a namespace
 inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# setup_side A|B: the side's bridge joining its tap and its veth end
+# (v<side>$tag, already moved into the namespace), with the kernel address.
+setup_side() {
+    local side=$1 ns=$NSA kip=$KA_IP
+    [ "$side" = B ] && ns=$NSB kip=$KB_IP
+    inns "$ns" ip link set lo up
+    inns "$ns" ip link add br$side type bridge
+    inns "$ns" ip tuntap add dev tap$side mode tap
+    inns "$ns" ip link set tap$side master br$side
+    inns "$ns" ip link set v$side$tag master br$side
+    inns "$ns" ip addr add "$kip/24" dev br$side
+    for l in br$side tap$side v$side$tag; do inns "$ns" ip link set "$l" up; done
+}
+
 setup_hosts() {
     ip netns add "$NSA"
     ip netns add "$NSB"
     ip link add vA$tag type veth peer name vB$tag
     ip link set vA$tag netns "$NSA"
     ip link set vB$tag netns "$NSB"
-    for side in A B; do
-        local ns=$NSA kip=$KA_IP
-        [ $side = B ] && ns=$NSB kip=$KB_IP
-        inns "$ns" ip link set lo up
-        inns "$ns" ip link add br$side type bridge
-        inns "$ns" ip tuntap add dev tap$side mode tap
-        inns "$ns" ip link set tap$side master br$side
-        inns "$ns" ip link set v$side$tag master br$side
-        inns "$ns" ip addr add "$kip/24" dev br$side
-        for l in br$side tap$side v$side$tag; do inns "$ns" ip link set "$l" up; done
-    done
+    setup_side A
+    setup_side B
 }
 
 # start_daemon A|B [extra flags]: tcpcryptd on that side's tap.
