@@ -230,6 +230,32 @@ static bool adopted_after_refusal(int fd, int level, struct pl_sock *s)
     return true;
 }
 
+/* lwIP's TCP_MSS in the daemon (stack/lwip/lwipopts.h). */
+#define PL_TCP_MSS 1460
+
+/*
+ * TCP_INFO on the daemon's fds: the state and MSS the library knows, every
+ * counter zero (the TCP is in the daemon; its numbers are not the
+ * application's to see).  iperf3 (and nginx's $tcpinfo_*, ss-like tools)
+ * read it on every connection and report an error when it fails.
+ */
+static int tcp_info_of(const struct pl_sock *s, void *val, socklen_t *len)
+{
+    struct tcp_info ti;
+    socklen_t n = *len < (socklen_t)sizeof(ti) ? *len : (socklen_t)sizeof(ti);
+
+    memset(&ti, 0, sizeof(ti));
+    ti.tcpi_state = s->kind == PL_LISTEN               ? TCP_LISTEN
+                    : s->cstate == PL_C_ESTABLISHED    ? TCP_ESTABLISHED
+                    : s->cstate == PL_C_CONNECTING     ? TCP_SYN_SENT
+                                                       : TCP_CLOSE;
+    ti.tcpi_snd_mss = ti.tcpi_rcv_mss = ti.tcpi_advmss = ti.tcpi_pmtu = PL_TCP_MSS;
+    ti.tcpi_pmtu += 40;
+    memcpy(val, &ti, n);
+    *len = n;
+    return 0;
+}
+
 PL_EXPORT int getsockopt(int fd, int level, int name, void *restrict val, socklen_t *restrict len)
 {
     struct tc_ctl_r_status st;
@@ -276,6 +302,14 @@ PL_EXPORT int getsockopt(int fd, int level, int name, void *restrict val, sockle
     }
     if (level == IPPROTO_TCP && name == TCP_CORK) {
         return put_int(val, len, (s.bits & PL_B_CORK) != 0);
+    }
+    if (level == IPPROTO_TCP && name == TCP_MAXSEG) {
+        /* iperf3 reads it after connect() and fails without it.  The TCP
+         * is the daemon's: its lwIP MSS (lwipopts.h TCP_MSS). */
+        return put_int(val, len, PL_TCP_MSS);
+    }
+    if (level == IPPROTO_TCP && name == TCP_INFO) {
+        return tcp_info_of(&s, val, len);
     }
     return fail(ENOPROTOOPT);
 }

@@ -16,6 +16,8 @@ readonly PACKAGES=(
     python3 python3-cryptography
     # network tests: namespaces, taps, captures, crafted packets, real programs
     iproute2 iputils-ping iptables ethtool tcpdump tshark python3-scapy socat curl procps
+    # the compatibility matrix: real servers and clients
+    nginx-light redis-server redis-tools memcached libmemcached-tools iperf3 wrk wget
 )
 
 say() { printf 'deps: %s\n' "$*"; }

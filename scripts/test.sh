@@ -27,6 +27,7 @@ say "unit and known-answer tests (build/)"
 make -C build -s -j"$(nproc)" check || show_logs build
 grep -h '^[a-z_]*: [0-9]* checks\|^vectors:\|vectors checked' build/tests/*.log || true
 grep -h '^e2e_[a-z]*: ' build/tests/netns/*.log || true
+grep -h '^compat_[a-z0-9]*: ' build/tests/compat/*.log 2>/dev/null || true
 
 say "independent Python implementation reproduces tests/vectors/tcpcrypt-kat.txt"
 /usr/bin/python3 tests/vectors/gen_vectors.py --check tests/vectors/tcpcrypt-kat.txt

@@ -408,7 +408,10 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)clamp(req->backlog, 1, 255), &le);
     if (lpcb == NULL) {
         tcp_close(pcb);
-        return ENOBUFS;
+        /* ERR_USE: lwIP already listens on this address and port (a second
+         * SO_REUSEPORT listener, e.g. nginx "listen ... reuseport", which
+         * the daemon does not support): say so, not "no buffer space". */
+        return le == ERR_USE ? EADDRINUSE : ENOBUFS;
     }
     l = calloc(1, sizeof(*l));
     if (l == NULL) {

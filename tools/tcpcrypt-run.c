@@ -427,6 +427,12 @@ static void start_daemon(const struct run *r, const char *daemon, const char *li
         tmpdir[0] = '\0';
         exit(1);
     }
+    /* Searchable, not listable: workers that drop privileges (nginx's user,
+     * memcached -u) must still reach the control socket inside. */
+    if (chmod(tmpdir, 0711) != 0) {
+        say("cannot set the mode of %s: %s", tmpdir, strerror(errno));
+        exit(1);
+    }
     memcpy(sock_path, tmpdir, strlen(tmpdir));
     memcpy(sock_path + strlen(tmpdir), "/ctl.sock", sizeof("/ctl.sock"));
     memcpy(log_path, tmpdir, strlen(tmpdir));

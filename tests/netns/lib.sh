@@ -20,6 +20,8 @@ tag=$(printf '%x' $$)
 NSA=tca$tag
 NSB=tcb$tag
 WORK=$(mktemp -d /tmp/tcpcrypt-test.XXXXXX)
+# Searchable by workers that drop privileges (the control sockets live here).
+chmod 0711 "$WORK"
 A_IP=10.78.0.1
 B_IP=10.78.0.2
 KA_IP=10.78.0.11
@@ -127,3 +129,32 @@ sessid_opt() {
 
 # json FILE KEY: a value from xfer.py's JSON line.
 json() { "$PY" -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d.get(sys.argv[2]))' "$1" "$2"; }
+
+# ---- helpers added for tests/compat/ (programs from Debian, unmodified)
+
+# wait_tcp NS IP PORT [TRIES]: a TCP connect from NS's kernel to IP:PORT
+# succeeds (the server is up; 127.0.0.1 reaches a tcpcrypt listener's kernel
+# socket, which the daemon also serves).
+wait_tcp() {
+    local tries=${4:-150}
+    for _ in $(seq "$tries"); do
+        inns "$1" "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' \
+            "$2" "$3" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "nothing accepts on $2:$3 in $1"
+}
+
+# count_log SIDE PATTERN: lines of that side's daemon log matching PATTERN.
+count_log() { grep -c -- "$2" "$WORK/daemon$1.log" 2>/dev/null || true; }
+
+# wait_listening NS PORT: a kernel socket listens on PORT in NS (without
+# connecting to it: for one-shot servers such as iperf3 -s -1; a listener
+# under tcpcrypt-run keeps its kernel socket, which the daemon watches).
+wait_listening() {
+    for _ in $(seq 150); do
+        inns "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q LISTEN && return 0
+        sleep 0.1
+    done
+    fail "nothing listens on port $2 in $1"
+}

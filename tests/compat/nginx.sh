@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# nginx (Debian's nginx-light, unmodified) under tcpcrypt-run: master process
+# with 1 and 2 workers sharing the listener (fork after listen), epoll,
+# sendfile, keep-alive.  Clients: curl and wrk under tcpcrypt-run (encrypted),
+# kernel curl (fallback), and curl under tcpcrypt-run to a kernel nginx;
+# `nginx -s reload` under load.
+TEST_NAME=compat_nginx
+. "$(dirname "$0")/../netns/lib.sh"
+need nginx curl wrk timeout sha256sum
+
+setup_hosts
+start_daemon A
+start_daemon B
+wait_reach "$NSB" "$A_IP"
+wait_reach "$NSA" "$B_IP"
+
+WWW=$WORK/www
+mkdir -p "$WWW"
+head -c 5000000 /dev/urandom >"$WWW/big"
+echo "small file for tcpcrypt compat" >"$WWW/small"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+BIG_SHA=$(sha "$WWW/big")
+SMALL_SHA=$(sha "$WWW/small")
+
+# nginx_conf NAME WORKERS ADDR PORT: a config and prefix under $WORK/NAME.
+nginx_conf() {
+    local d=$WORK/$1
+    mkdir -p "$d/logs" "$d/tmp"
+    cat >"$d/nginx.conf" <<CONF
+user root;
+daemon off;
+master_process on;
+worker_processes $2;
+pid $d/nginx.pid;
+error_log $d/logs/error.log info;
+events { use epoll; worker_connections 512; }
+http {
+    access_log $d/logs/access.log;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 30;
+    keepalive_requests 100000;
+    default_type application/octet-stream;
+    server {
+        listen $3:$4;
+        root $WWW;
+    }
+}
+CONF
+}
+
+# check_curl SIDE|kernel NS URLHOST TAG: curl fetches both files over one
+# keep-alive connection, then again with Connection: close; bytes checked.
+check_curl() {
+    local how=$1 host=$2 port=$3 tag=$4 out=$WORK/curl-$4
+    local -a run
+    if [ "$how" = kernel ]; then run=(inns "$NSB"); else run=(run_tc B); fi
+    rm -f "$out".*
+    "${run[@]}" timeout 30 curl -sS -w '%{num_connects}\n' -o "$out.big" "http://$host:$port/big" \
+        -o "$out.small" "http://$host:$port/small" >"$out.nc" 2>"$out.err" ||
+        fail "$tag: curl (keep-alive) failed: $(cat "$out.err")"
+    [ "$(sha "$out.big")" = "$BIG_SHA" ] || fail "$tag: 5 MB file differs (keep-alive)"
+    [ "$(sha "$out.small")" = "$SMALL_SHA" ] || fail "$tag: small file differs (keep-alive)"
+    [ "$(tr '\n' ' ' <"$out.nc")" = "1 0 " ] || fail "$tag: keep-alive not reused (connects: $(tr '\n' ' ' <"$out.nc"))"
+    rm -f "$out.big" "$out.small"
+    "${run[@]}" timeout 30 curl -sS -H 'Connection: close' -o "$out.big" "http://$host:$port/big" \
+        -o "$out.small" "http://$host:$port/small" 2>"$out.err" ||
+        fail "$tag: curl (Connection: close) failed: $(cat "$out.err")"
+    [ "$(sha "$out.big")" = "$BIG_SHA" ] || fail "$tag: 5 MB file differs (Connection: close)"
+    [ "$(sha "$out.small")" = "$SMALL_SHA" ] || fail "$tag: small file differs (Connection: close)"
+}
+
+# run_wrk TAG URL [strict]: wrk under tcpcrypt-run, 3 s, 20 connections;
+# prints requests/s.  strict: no socket errors at all.
+run_wrk() {
+    local tag=$1 url=$2 out=$WORK/wrk-$1.txt
+    run_tc B timeout 30 wrk -t 2 -c 20 -d 3s "$url" >"$out" 2>&1 || fail "$tag: wrk failed: $(cat "$out")"
+    grep -q "Non-2xx" "$out" && fail "$tag: wrk saw non-2xx responses: $(cat "$out")"
+    if [ "${3:-}" = strict ]; then
+        grep -q "Socket errors" "$out" && fail "$tag: wrk saw socket errors: $(cat "$out")"
+    fi
+    local n
+    n=$(awk '/requests in/ {print $1}' "$out")
+    [ -n "$n" ] && [ "$n" -gt 100 ] || fail "$tag: wrk made only '${n}' requests: $(cat "$out")"
+    awk '/Requests\/sec/ {print $2}' "$out"
+}
+
+port=8080
+for workers in 1 2; do
+    port=$((port + 1))
+    name=ngx$workers
+    nginx_conf $name $workers 0.0.0.0 $port
+    run_tc A timeout 120 nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" >"$WORK/$name.log" 2>&1 &
+    PIDS+=($!)
+    wait_tcp "$NSA" 127.0.0.1 $port
+    enc0=$(count_log B "established encrypted")
+
+    check_curl tc "$A_IP" $port "w$workers curl"
+    say "workers $workers: curl under tcpcrypt-run: 5 MB + small file intact, keep-alive reused, Connection: close ok"
+
+    rps=$(run_wrk "w$workers" "http://$A_IP:$port/small" strict)
+    say "workers $workers: wrk -c 20 3 s: $rps requests/s, no errors"
+    enc1=$(count_log B "established encrypted")
+    [ $((enc1 - enc0)) -ge 21 ] || fail "workers $workers: only $((enc1 - enc0)) encrypted connections in B's log"
+    say "workers $workers: $((enc1 - enc0)) connections established encrypted (daemon B log)"
+
+    # Reload under load: the new workers inherit the same listener.
+    run_tc B timeout 30 wrk -t 2 -c 20 -d 3s "http://$A_IP:$port/small" >"$WORK/wrk-reload$workers.txt" 2>&1 &
+    wpid=$!
+    sleep 1
+    inns "$NSA" nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -s reload 2>"$WORK/reload.err" ||
+        fail "nginx -s reload: $(cat "$WORK/reload.err")"
+    wait $wpid || fail "wrk during reload failed: $(cat "$WORK/wrk-reload$workers.txt")"
+    grep -q "Non-2xx" "$WORK/wrk-reload$workers.txt" && fail "non-2xx during reload"
+    sleep 0.5
+    rps=$(run_wrk "w$workers-after-reload" "http://$A_IP:$port/small" strict)
+    check_curl tc "$A_IP" $port "w$workers after reload"
+    say "workers $workers: nginx -s reload under load; after it: wrk $rps requests/s with no errors, curl intact ($(awk '/requests in/ {print $1}' "$WORK/wrk-reload$workers.txt") requests during the reload run)"
+
+    # Fallback: the kernel's curl in namespace B.
+    check_curl kernel "$A_IP" $port "w$workers kernel curl"
+    pl0=$(count_log A "established plain")
+    [ "$pl0" -ge 2 ] || fail "kernel curl: daemon A logged $pl0 plain connections"
+    say "workers $workers: kernel curl -> nginx under tcpcrypt-run: plain TCP, bytes intact"
+    inns "$NSA" nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -s quit 2>/dev/null || true
+    for _ in $(seq 50); do [ -f "$WORK/$name/nginx.pid" ] || break; sleep 0.1; done
+done
+
+# A kernel nginx (namespace A's kernel address): curl and wrk under tcpcrypt-run.
+port=$((port + 1))
+nginx_conf ngxk 2 "$KA_IP" $port
+inns "$NSA" timeout 120 nginx -p "$WORK/ngxk" -c "$WORK/ngxk/nginx.conf" >"$WORK/ngxk.log" 2>&1 &
+PIDS+=($!)
+wait_tcp "$NSA" "$KA_IP" $port
+check_curl tc "$KA_IP" $port "kernel nginx"
+rps=$(run_wrk kernel-nginx "http://$KA_IP:$port/small" strict)
+say "curl, wrk under tcpcrypt-run -> kernel nginx: plain TCP, bytes intact, wrk $rps requests/s"
+inns "$NSA" nginx -p "$WORK/ngxk" -c "$WORK/ngxk/nginx.conf" -s quit 2>/dev/null || true
+say "PASS"
