@@ -18,6 +18,8 @@ readonly PACKAGES=(
     iproute2 iputils-ping iptables ethtool tcpdump tshark python3-scapy socat curl procps
     # the compatibility matrix: real servers and clients
     nginx-light redis-server redis-tools memcached libmemcached-tools iperf3 wrk wget
+    # make bench: TLS certificates, CPU pinning, plots
+    openssl util-linux gnuplot-nox
 )
 
 say() { printf 'deps: %s\n' "$*"; }
