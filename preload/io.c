@@ -56,6 +56,15 @@ static ssize_t at_eof(int fd, ssize_t n, size_t asked)
 {
     int saved = errno, e;
 
+    /* The daemon closes its end of an aborted connection.  If the
+     * application had written bytes the daemon never read, the kernel
+     * reports ECONNRESET on the socketpair instead of the end of stream;
+     * the daemon's reason (EBADMSG for a tcpcrypt abort) still wins. */
+    if (n < 0 && saved == ECONNRESET) {
+        e = eof_error(fd);
+        errno = e != 0 ? e : ECONNRESET;
+        return -1;
+    }
     if (n != 0 || asked == 0) {
         return n;
     }
