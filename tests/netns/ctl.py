@@ -194,6 +194,15 @@ def payload(n, seed):
     return bytes(out[:n])
 
 
+def shut_wr(sock):
+    """Half-close; a connection the peer already reset reports that on the
+    next read instead (shutdown itself gives ENOTCONN then)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
 def pump(sock, data, eof_error=None):
     """Send data (then shut down writing) while reading until EOF.  Returns
     (bytes received, sha256 received, read error name or None)."""
@@ -201,7 +210,7 @@ def pump(sock, data, eof_error=None):
     sent, got, h = 0, 0, hashlib.sha256()
     wr_done = len(data) == 0
     if wr_done:
-        sock.shutdown(socket.SHUT_WR)
+        shut_wr(sock)
     rd_err = None
     deadline = time.monotonic() + 60
     while True:
@@ -218,7 +227,7 @@ def pump(sock, data, eof_error=None):
                 rd_err = errno.errorcode.get(e.errno, str(e.errno))
                 wr_done = True
             if sent == len(data) and not wr_done:
-                sock.shutdown(socket.SHUT_WR)
+                shut_wr(sock)
                 wr_done = True
         if r:
             try:
@@ -245,7 +254,7 @@ def pump(sock, data, eof_error=None):
             rd_err = rd_err or errno.errorcode.get(e.errno, str(e.errno))
             break
         if sent == len(data):
-            sock.shutdown(socket.SHUT_WR)
+            shut_wr(sock)
             wr_done = True
     return got, h.hexdigest(), rd_err, sent
 
