@@ -29,7 +29,9 @@
 #include "crypto/aead.h"
 #include "crypto/rng.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/timeouts.h"
 #include "stack/eno.h"
 #include "stack/log.h"
 #include "stack/netif.h"
@@ -67,11 +69,46 @@ bool tc_conn_eno_enabled(void)
     return config.eno;
 }
 
+/* TIME-WAIT bound.  lwIP keeps every connection it closed first in TIME-WAIT
+ * for 2 x TCP_MSL (120 s) on one list, and tcp_input walks that whole list
+ * for every segment that matches no active pcb, every SYN included, before it
+ * looks at the listeners: a server closing 3000 connections per second holds
+ * up to MEMP_NUM_TCP_PCB (16384) of them and pays a 16384-entry walk per new
+ * connection.  Like Linux's tcp_max_tw_buckets, the newest TW_MAX keep their
+ * full TIME-WAIT and older ones are released early (lwIP itself already
+ * releases the oldest TIME-WAIT pcb whenever the pool runs out, see
+ * tcp_alloc).  Early release costs only what TIME-WAIT guards against
+ * (RFC 9293 §3.6.1): a lost last ACK is answered with RST instead of ACK
+ * (the peer had closed already), and an old duplicate could reach a new
+ * connection on the same address pair, which the random ISNs make unlikely
+ * and which tcpcrypt's AEAD rejects.  New TIME-WAIT pcbs go to the head of
+ * the list, so its tail holds the oldest. */
+#define TW_MAX 1024
+#define TW_TRIM_MS 100
+
+static void tw_trim(void *arg)
+{
+    struct tcp_pcb *pcb = tcp_tw_pcbs;
+    size_t n = 1;
+
+    (void)arg;
+    while (pcb != NULL && n < TW_MAX) {
+        pcb = pcb->next;
+        n++;
+    }
+    while (pcb != NULL && pcb->next != NULL) {
+        /* Frees a TIME-WAIT pcb, sends nothing (tcp_abandon). */
+        tcp_abort(pcb->next);
+    }
+    sys_timeout(TW_TRIM_MS, tw_trim, NULL);
+}
+
 void tc_conn_init(const struct tc_conn_config *cfg)
 {
     config = *cfg;
     memset(&eph, 0, sizeof(eph));
     eph.lifetime_ms = cfg->eph_lifetime_ms;
+    sys_timeout(TW_TRIM_MS, tw_trim, NULL);
 }
 
 /* ------------------------------------------------------------ records */
@@ -292,6 +329,39 @@ static void gate_end(struct tc_conn *c)
 
 /* ------------------------------------------------------------ endings */
 
+/* The pcb whose lwIP callback is running, and whether the daemon aborted
+ * (freed) it meanwhile.  A callback must return ERR_ABRT exactly when
+ * tcp_abort() freed its pcb: a pcb released with tcp_close() is still lwIP's,
+ * and ERR_ABRT would make tcp_input skip the rest of the segment, including
+ * the ACK of the peer's FIN (left unsent until the peer retransmitted it,
+ * 1 s or more later, since TIME_WAIT pcbs get no timer output). */
+static struct tcp_pcb *cb_pcb;
+static bool cb_pcb_aborted;
+
+static void pcb_abort(struct tcp_pcb *pcb)
+{
+    if (pcb == cb_pcb) {
+        cb_pcb_aborted = true;
+    }
+    tcp_abort(pcb);
+}
+
+static void cb_enter(struct tcp_pcb *pcb)
+{
+    cb_pcb = pcb;
+    cb_pcb_aborted = false;
+}
+
+/* What a callback for pcb returns once the daemon is done with it. */
+static err_t cb_result(struct tcp_pcb *pcb)
+{
+    bool aborted = pcb == cb_pcb && cb_pcb_aborted;
+
+    cb_pcb = NULL;
+    cb_pcb_aborted = false;
+    return aborted ? ERR_ABRT : ERR_OK;
+}
+
 static void detach_pcb(struct tc_conn *c)
 {
     struct tcp_pcb *pcb = c->pcb;
@@ -316,7 +386,7 @@ void tc_conn_release_pcb(struct tc_conn *c)
     }
     detach_pcb(c);
     if (tcp_close(pcb) != ERR_OK) {
-        tcp_abort(pcb);
+        pcb_abort(pcb);
     }
 }
 
@@ -394,7 +464,7 @@ void tc_conn_abort(struct tc_conn *c, int err, const char *why)
 
     if (pcb != NULL) {
         detach_pcb(c);
-        tcp_abort(pcb); /* sends RST */
+        pcb_abort(pcb); /* sends RST */
     }
     conn_failed(c, err, why);
 }
@@ -456,13 +526,14 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         }
         return ERR_OK;
     }
+    cb_enter(pcb);
     if (p == NULL) {
         c->peer_fin = true;
     } else {
         tc_relay_rx(c, p);
     }
     tc_relay_pump(c);
-    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+    return cb_result(pcb);
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
@@ -473,8 +544,9 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     if (c == NULL) {
         return ERR_OK;
     }
+    cb_enter(pcb);
     tc_relay_pump(c);
-    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+    return cb_result(pcb);
 }
 
 static err_t on_poll(void *arg, struct tcp_pcb *pcb)
@@ -485,8 +557,9 @@ static err_t on_poll(void *arg, struct tcp_pcb *pcb)
         return ERR_OK;
     }
     /* Retries what tcp_write refused for lack of memory. */
+    cb_enter(pcb);
     tc_relay_pump(c);
-    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+    return cb_result(pcb);
 }
 
 static void on_err(void *arg, err_t err)
@@ -616,11 +689,12 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     if (c == NULL) {
         return ERR_OK;
     }
+    cb_enter(pcb);
     if (!tcp_established(c, pcb)) {
-        return ERR_ABRT;
+        return cb_result(pcb);
     }
     tc_relay_pump(c);
-    return c->pcb == pcb ? ERR_OK : ERR_ABRT;
+    return cb_result(pcb);
 }
 
 /* ------------------------------------------------------------ the daemon end's events */

@@ -7,8 +7,9 @@
  *
  * A connection lwIP accepted is handed over once it is ready (established
  * and, when encrypted, its tcpcrypt session open); until then it counts
- * against lwIP's backlog (tcp_backlog_delayed), so a full queue makes lwIP
- * drop new SYNs as a kernel listener does.
+ * against the application's backlog, and beyond it against lwIP's
+ * (tcp_backlog_delayed), so a full queue makes lwIP drop new SYNs as a kernel
+ * listener does.
  */
 #include "stack/conn_priv.h"
 
@@ -319,7 +320,16 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     if (c == NULL) {
         return aborted ? ERR_ABRT : ERR_MEM;
     }
-    if (!aborted) {
+    /* The application's backlog (up to BACKLOG_MAX, as the kernel's
+     * somaxconn) bounds the connections waiting here; lwIP's own backlog
+     * counts in a u8_t (at most 255) and is left to bound the half-open
+     * SYN_RCVD pcbs.  Holding lwIP's slot for every queued connection capped
+     * a listener at 255 connections in flight: with more concurrent clients
+     * lwIP dropped their SYNs silently and they came back only after SYN
+     * retransmission timeouts (1, 3, 7 s...).  Beyond the application's
+     * backlog, queued connections hold lwIP's slot again, so a full queue
+     * still makes lwIP drop new SYNs as a kernel listener does. */
+    if (!aborted && l->qlen - kernel_pending(l) >= l->backlog) {
         tcp_backlog_delayed(pcb);
     }
     p.conn = c;
