@@ -14,11 +14,7 @@ need curl tcpdump
 show() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 show "1. Two hosts: namespaces $NSA and $NSB, tcpcryptd at $A_IP and $B_IP on taps, bridged by a veth pair"
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 echo "   tcpcryptd A: $(head -n1 "$WORK/daemonA.log")"
 echo "   tcpcryptd B: $(head -n1 "$WORK/daemonB.log")"
 

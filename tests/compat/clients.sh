@@ -5,13 +5,10 @@
 # tcpcrypt-run (encrypted) and from a kernel nginx (fallback).
 TEST_NAME=compat_clients
 . "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/nginx_lib.sh"
 need nginx curl wget socat timeout sha256sum
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 WWW=$WORK/www
 mkdir -p "$WWW"
@@ -35,27 +32,8 @@ say "curl and python3 under tcpcrypt-run to a refused port (tcpcrypt host and ke
 # nginx_at NAME ADDR PORT how(tc|kernel)
 nginx_at() {
     local d=$WORK/$1
-    mkdir -p "$d/logs" "$d/tmp"
-    cat >"$d/nginx.conf" <<CONF
-user root;
-daemon off;
-master_process on;
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { use epoll; }
-http {
-    access_log off;
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
-    sendfile on;
-    default_type application/octet-stream;
-    server { listen $2:$3; root $WWW; }
-}
-CONF
+    nginx_conf "$1" 2 "access_log off;
+    server { listen $2:$3; root $WWW; }"
     if [ "$4" = tc ]; then
         run_tc A timeout 120 nginx -p "$d" -c "$d/nginx.conf" >"$WORK/$1.log" 2>&1 &
     else

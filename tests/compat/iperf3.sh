@@ -8,11 +8,7 @@ TEST_NAME=compat_iperf3
 . "$(dirname "$0")/../netns/lib.sh"
 need iperf3 timeout
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 gbps() { # gbps JSON: received bits/s of the end summary, in Gbit/s
     "$PY" -c '

@@ -9,11 +9,7 @@ TEST_NAME=compat_memcached
 need memcached timeout
 MEMC=$TC_SRCDIR/tests/compat/memc.py
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 # pyclient SIDE|kernel HOST PORT TAG
 pyclient() {

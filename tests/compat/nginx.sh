@@ -6,13 +6,10 @@
 # `nginx -s reload` under load.
 TEST_NAME=compat_nginx
 . "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/nginx_lib.sh"
 need nginx curl wrk timeout sha256sum
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 WWW=$WORK/www
 mkdir -p "$WWW"
@@ -22,36 +19,13 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 BIG_SHA=$(sha "$WWW/big")
 SMALL_SHA=$(sha "$WWW/small")
 
-# nginx_conf NAME WORKERS ADDR PORT: a config and prefix under $WORK/NAME.
-nginx_conf() {
-    local d=$WORK/$1
-    mkdir -p "$d/logs" "$d/tmp"
-    cat >"$d/nginx.conf" <<CONF
-user root;
-daemon off;
-master_process on;
-worker_processes $2;
-pid $d/nginx.pid;
-error_log $d/logs/error.log info;
-events { use epoll; worker_connections 512; }
-http {
-    access_log $d/logs/access.log;
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
-    sendfile on;
+# site NAME WORKERS ADDR PORT: the static site with keep-alive and an access log.
+site() {
+    nginx_conf "$1" "$2" "access_log $WORK/$1/logs/access.log;
     tcp_nopush on;
     keepalive_timeout 30;
     keepalive_requests 100000;
-    default_type application/octet-stream;
-    server {
-        listen $3:$4;
-        root $WWW;
-    }
-}
-CONF
+    server { listen $3:$4; root $WWW; }"
 }
 
 # check_curl SIDE|kernel NS URLHOST TAG: curl fetches both files over one
@@ -94,7 +68,7 @@ port=8080
 for workers in 1 2; do
     port=$((port + 1))
     name=ngx$workers
-    nginx_conf $name $workers 0.0.0.0 $port
+    site $name $workers 0.0.0.0 $port
     run_tc A timeout 120 nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" >"$WORK/$name.log" 2>&1 &
     PIDS+=($!)
     wait_tcp "$NSA" 127.0.0.1 $port
@@ -133,7 +107,7 @@ done
 
 # A kernel nginx (namespace A's kernel address): curl and wrk under tcpcrypt-run.
 port=$((port + 1))
-nginx_conf ngxk 2 "$KA_IP" $port
+site ngxk 2 "$KA_IP" $port
 inns "$NSA" timeout 120 nginx -p "$WORK/ngxk" -c "$WORK/ngxk/nginx.conf" >"$WORK/ngxk.log" 2>&1 &
 PIDS+=($!)
 wait_tcp "$NSA" "$KA_IP" $port

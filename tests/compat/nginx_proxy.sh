@@ -8,13 +8,10 @@
 # upstream (fallback).
 TEST_NAME=compat_nginx_proxy
 . "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/nginx_lib.sh"
 need nginx curl wrk timeout sha256sum
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 WWW=$WORK/www
 mkdir -p "$WWW"
@@ -23,31 +20,11 @@ head -c 100000 /dev/urandom >"$WWW/mid"
 BIG_SHA=$(sha256sum "$WWW/big" | cut -d' ' -f1)
 
 conf() { # conf NAME SERVER-BLOCK
-    local d=$WORK/$1
-    mkdir -p "$d/logs" "$d/tmp"
-    cat >"$d/nginx.conf" <<CONF
-user root;
-daemon off;
-master_process on;
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/logs/error.log info;
-events { use epoll; }
-http {
-    access_log off;
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
-    sendfile on;
-    default_type application/octet-stream;
+    nginx_conf "$1" 2 "access_log off;
     upstream up_tc { server $A_IP:8201; keepalive 8; }
     upstream up_kernel { server $KA_IP:8202; keepalive 8; }
     upstream up_refused { server $A_IP:9; }
-    $2
-}
-CONF
+    $2"
 }
 conf origin "server { listen 0.0.0.0:8201; root $WWW; } server { listen $KA_IP:8202; root $WWW; }"
 conf proxy "server { listen 0.0.0.0:8300;

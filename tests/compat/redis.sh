@@ -8,11 +8,7 @@ TEST_NAME=compat_redis
 . "$(dirname "$0")/../netns/lib.sh"
 need redis-server redis-cli redis-benchmark timeout sha256sum
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 # bench SIDE|kernel HOST PORT TAG: redis-benchmark set,get, no errors; prints its summary.
 bench() {

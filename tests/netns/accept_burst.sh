@@ -14,11 +14,7 @@ PER=100
 N=$((THREADS * PER))
 BURST=$TC_SRCDIR/tests/netns/burst.py
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 
 ip netns exec "$NSA" tcpdump -i vA$tag -s 128 -w "$WORK/link.pcap" -U "tcp port $PORT" >"$WORK/tcpdump.log" 2>&1 &
 PIDS+=($!)

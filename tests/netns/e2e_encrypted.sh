@@ -9,11 +9,7 @@ need tcpdump tshark timeout
 BYTES=10000000
 PORT=7001
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 SID=$(sessid_opt)
 [ -n "$SID" ] || fail "TCP_CRYPT_SESSID not found in include/tcpcrypt/tcpcrypt.h"
 

@@ -8,11 +8,7 @@ TEST_NAME=e2e_fallback
 need tcpdump tshark curl timeout sha256sum
 BYTES=2000000
 
-setup_hosts
-start_daemon A
-start_daemon B
-wait_reach "$NSB" "$A_IP"
-wait_reach "$NSA" "$B_IP"
+start_hosts
 SID=$(sessid_opt)
 
 capture() { # capture NAME FILTER: start tcpdump on A's veth

@@ -87,6 +87,15 @@ setup_hosts() {
     setup_side B
 }
 
+# start_hosts: both hosts with their daemons, each reaching the other.
+start_hosts() {
+    setup_hosts
+    start_daemon A
+    start_daemon B
+    wait_reach "$NSB" "$A_IP"
+    wait_reach "$NSA" "$B_IP"
+}
+
 # start_daemon A|B [extra flags]: tcpcryptd on that side's tap.
 start_daemon() {
     local side=$1 ns ip
