@@ -27,6 +27,7 @@
 #include <tcpcrypt/tcpcrypt.h>
 
 #include "crypto/aead.h"
+#include "crypto/resume.h"
 #include "crypto/rng.h"
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
@@ -51,6 +52,7 @@
 
 static struct tc_conn_config config;
 static struct tc_eph_cache eph;
+static struct tc_resume_cache resume_cache;
 static struct tc_conn *conns;
 static struct tc_conn *by_ino[HASH_BUCKETS];
 static uint64_t next_id = 1;
@@ -103,12 +105,27 @@ static void tw_trim(void *arg)
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
 }
 
-void tc_conn_init(const struct tc_conn_config *cfg)
+bool tc_conn_init(const struct tc_conn_config *cfg)
 {
     config = *cfg;
     memset(&eph, 0, sizeof(eph));
     eph.lifetime_ms = cfg->eph_lifetime_ms;
+    if (tc_resume_cache_init(&resume_cache, cfg->resume_entries > 0 ? cfg->resume_entries : 1,
+                             cfg->resume_lifetime_ms) != TC_OK) {
+        return false;
+    }
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
+    return true;
+}
+
+struct tc_resume_cache *tc_conn_resume_cache(void)
+{
+    return &resume_cache;
+}
+
+const struct tc_conn_config *tc_conn_get_config(void)
+{
+    return &config;
 }
 
 /* ------------------------------------------------------------ records */
@@ -1145,4 +1162,5 @@ void tc_conn_fini(void)
     }
     tc_loop_reap();
     tc_eph_cache_wipe(&eph);
+    tc_resume_cache_destroy(&resume_cache);
 }

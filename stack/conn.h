@@ -20,13 +20,23 @@
 struct tcp_pcb;
 struct tc_conn;
 struct tc_listener;
+struct tc_resume_cache;
 
 struct tc_conn_config {
     bool eno;                 /* negotiate TCP-ENO (false: plain TCP only, --no-eno) */
     uint64_t eph_lifetime_ms; /* B's ephemeral key reuse (RFC 8548 §8), 0: never */
+    /* The session-resumption cache (RFC 8548 §3.5), in memory only. */
+    size_t resume_entries;       /* at most this many chains, LRU eviction */
+    uint64_t resume_lifetime_ms; /* an unused secret is forgotten after this */
+    size_t resume_nonce_len;     /* bytes of nonce in our resumption suboption, 0..8 */
 };
 
-void tc_conn_init(const struct tc_conn_config *cfg);
+/* false when memory for the resumption cache is lacking. */
+bool tc_conn_init(const struct tc_conn_config *cfg);
+/* The daemon's resumption cache (shared by every connection; the control
+ * server lists and flushes it). */
+struct tc_resume_cache *tc_conn_resume_cache(void);
+const struct tc_conn_config *tc_conn_get_config(void);
 /* Shutdown: every connection and listener ends with RST, every fd closes. */
 void tc_conn_fini(void);
 /* Once a second: handshake timeouts, records of closed connections whose

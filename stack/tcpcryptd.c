@@ -41,6 +41,11 @@
 #define EPH_LIFETIME_DEFAULT_MS 1000
 #define EPH_LIFETIME_MAX_MS 3600000
 #define TICK_MS 1000
+#define RESUME_ENTRIES_DEFAULT 4096
+#define RESUME_ENTRIES_MAX 1000000
+#define RESUME_LIFETIME_DEFAULT_S 3600
+#define RESUME_LIFETIME_MAX_S 604800
+#define RESUME_NONCE_DEFAULT 8
 
 struct options {
     const char *tap;
@@ -49,6 +54,9 @@ struct options {
     struct tc_netif_config net;
     bool has_mac;
     uint64_t eph_lifetime_ms;
+    size_t resume_entries;
+    uint64_t resume_lifetime_s;
+    size_t resume_nonce_len;
     bool eno;
     int log_level;
 };
@@ -75,12 +83,17 @@ static void usage(FILE *f)
             "                       $TCPCRYPT_KEYLOGFILE); debugging only\n"
             "  --eph-lifetime MS    how long a passive opener reuses an ephemeral key\n"
             "                       (default %d, 0: a fresh key for every connection)\n"
+            "  --resume-cache N     session-resumption cache entries, in memory only\n"
+            "                       (default %d, 0: no resumption)\n"
+            "  --resume-lifetime S  seconds an unused resumption secret is kept (default %d)\n"
+            "  --resume-nonce N     nonce bytes in our resumption offers, 0 to 8 (default %d)\n"
             "  --no-eno             no TCP-ENO: plain TCP only (for tests)\n"
             "  -q, --quiet          errors only\n"
             "  -v, --verbose        more detail\n"
             "  -h, --help           this text\n"
             "  -V, --version        the version\n",
-            TC_CTL_DEFAULT_PATH, EPH_LIFETIME_DEFAULT_MS);
+            TC_CTL_DEFAULT_PATH, EPH_LIFETIME_DEFAULT_MS, RESUME_ENTRIES_DEFAULT,
+            RESUME_LIFETIME_DEFAULT_S, RESUME_NONCE_DEFAULT);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char *fmt, ...)
@@ -208,7 +221,8 @@ static void parse_mac(struct options *o, const char *arg)
 
 static void parse_flags(int argc, char **argv, struct options *o)
 {
-    enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO };
+    enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO,
+           OPT_RESUME_CACHE, OPT_RESUME_LIFETIME, OPT_RESUME_NONCE };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"addr", required_argument, NULL, OPT_ADDR},
@@ -218,6 +232,9 @@ static void parse_flags(int argc, char **argv, struct options *o)
         {"keylog", required_argument, NULL, OPT_KEYLOG},
         {"eph-lifetime", required_argument, NULL, OPT_EPH},
         {"no-eno", no_argument, NULL, OPT_NO_ENO},
+        {"resume-cache", required_argument, NULL, OPT_RESUME_CACHE},
+        {"resume-lifetime", required_argument, NULL, OPT_RESUME_LIFETIME},
+        {"resume-nonce", required_argument, NULL, OPT_RESUME_NONCE},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -234,6 +251,9 @@ static void parse_flags(int argc, char **argv, struct options *o)
         o->keylog = NULL;
     }
     o->eph_lifetime_ms = EPH_LIFETIME_DEFAULT_MS;
+    o->resume_entries = RESUME_ENTRIES_DEFAULT;
+    o->resume_lifetime_s = RESUME_LIFETIME_DEFAULT_S;
+    o->resume_nonce_len = RESUME_NONCE_DEFAULT;
     o->eno = true;
     o->log_level = TC_LOG_INFO;
     opterr = 0;
@@ -271,6 +291,24 @@ static void parse_flags(int argc, char **argv, struct options *o)
             break;
         case OPT_NO_ENO:
             o->eno = false;
+            break;
+        case OPT_RESUME_CACHE:
+            if (!parse_uint(optarg, RESUME_ENTRIES_MAX, &v)) {
+                bad_usage("--resume-cache %s: entries, 0 to %d", optarg, RESUME_ENTRIES_MAX);
+            }
+            o->resume_entries = v;
+            break;
+        case OPT_RESUME_LIFETIME:
+            if (!parse_uint(optarg, RESUME_LIFETIME_MAX_S, &v) || v == 0) {
+                bad_usage("--resume-lifetime %s: seconds, 1 to %d", optarg, RESUME_LIFETIME_MAX_S);
+            }
+            o->resume_lifetime_s = v;
+            break;
+        case OPT_RESUME_NONCE:
+            if (!parse_uint(optarg, 8, &v)) {
+                bad_usage("--resume-nonce %s: bytes, 0 to 8", optarg);
+            }
+            o->resume_nonce_len = v;
             break;
         case 'q':
             o->log_level = TC_LOG_ERR;
@@ -413,7 +451,13 @@ int main(int argc, char **argv)
         snprintf(err, sizeof(err), "key log %s: %s", o.keylog, strerror(errno));
         fatal(err);
     }
-    tc_conn_init(&(struct tc_conn_config){.eno = o.eno, .eph_lifetime_ms = o.eph_lifetime_ms});
+    if (!tc_conn_init(&(struct tc_conn_config){.eno = o.eno,
+                                                .eph_lifetime_ms = o.eph_lifetime_ms,
+                                                .resume_entries = o.resume_entries,
+                                                .resume_lifetime_ms = o.resume_lifetime_s * 1000,
+                                                .resume_nonce_len = o.resume_nonce_len})) {
+        fatal("out of memory for the resumption cache");
+    }
     if (tc_ctl_open(o.control, err, sizeof(err)) != 0) {
         fatal(err);
     }
