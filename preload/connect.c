@@ -100,7 +100,7 @@ static int kernel_connect(int fd, struct pl_sock *s, const struct sockaddr *addr
     int rc, e;
 
     /* TCP_CRYPT_MANDATORY: plain TCP is a failure of ENO, not a fallback. */
-    if ((s->opts & TC_CTL_O_MANDATORY) && addr != NULL && addr->sa_family != AF_UNSPEC) {
+    if ((s->opts.flags & TC_CTL_O_MANDATORY) && addr != NULL && addr->sa_family != AF_UNSPEC) {
         pl_debug("connect fd %d: no tcpcrypt for this destination (TCP_CRYPT_MANDATORY)", fd);
         errno = ECONNREFUSED;
         return -1;
@@ -214,7 +214,7 @@ static int connect_tcp(int fd, struct pl_sock *s, const struct sockaddr *addr, s
     req.h.op = TC_CTL_CONNECT;
     req.h.len = sizeof(req);
     req.flags = (fl & O_NONBLOCK) ? TC_CTL_F_NONBLOCK : 0;
-    req.opts.flags = s->opts;
+    req.opts = s->opts;
     pl_addr_to_ctl(&req.local, &s->local);
     pl_addr_to_ctl(&req.remote, &remote);
     res = pl_ctl_call(&req, sizeof(req), -1, TC_CTL_R_CONNECT, sizeof(struct tc_ctl_r_connect), &r);

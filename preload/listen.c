@@ -48,7 +48,7 @@ PL_EXPORT int listen(int fd, int backlog)
     req.h.op = TC_CTL_LISTEN;
     req.h.len = sizeof(req);
     req.backlog = backlog;
-    req.opts.flags = s.opts;
+    req.opts = s.opts;
     pl_addr_to_ctl(&req.local, &local);
     res = pl_ctl_call(&req, sizeof(req), fd, TC_CTL_R_LISTEN, sizeof(struct tc_ctl_r_listen), &r);
     if (res == PL_CTL_NO_DAEMON) {
@@ -87,7 +87,7 @@ PL_EXPORT int listen(int fd, int backlog)
     pl_debug("listen fd %d: the daemon's listener", fd);
     return 0;
 pass:
-    if (s.opts & TC_CTL_O_MANDATORY) {
+    if (s.opts.flags & TC_CTL_O_MANDATORY) {
         /* Only the kernel would serve it: plain TCP, which is refused. */
         errno = EOPNOTSUPP;
         return -1;
@@ -163,7 +163,7 @@ static int accept_daemon(int fd, const struct pl_sock *ls, struct sockaddr *addr
         (void)pl_fcntl_int(nfd, F_SETFL,
                            (flags & SOCK_NONBLOCK) ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
     }
-    if ((m.a.flags & TC_CTL_F_KERNEL) && (ls->opts & TC_CTL_O_MANDATORY)) {
+    if ((m.a.flags & TC_CTL_F_KERNEL) && (ls->opts.flags & TC_CTL_O_MANDATORY)) {
         /* A plain kernel connection (loopback) to a listener that demands
          * tcpcrypt: refused, as ENO failing would be. */
         pl_debug("accept fd %d: plain connection refused (TCP_CRYPT_MANDATORY)", fd);

@@ -121,7 +121,7 @@ struct pl_sock {
     uint8_t bits;      /* PL_B_* */
     uint8_t nep;       /* entries of ep in use */
     int32_t domain;    /* AF_INET or AF_INET6: what socket() was asked for */
-    uint32_t opts;     /* TC_CTL_O_*: TCP_CRYPT_* options set before connect/listen */
+    struct tc_ctl_sockopts opts; /* TCP_CRYPT_* options set before connect/listen */
     int32_t eof_err;   /* with PL_B_EOF: what every read at end of stream returns */
     uint64_t dev, ino; /* fstat of the file the fd referred to when recorded */
     struct pl_addr local, remote;

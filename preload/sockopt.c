@@ -30,10 +30,10 @@ static int put_int(void *val, socklen_t *len, int v)
 
 static bool is_crypt_opt(int name)
 {
-    return name >= TCP_CRYPT_SESSID && name <= TCP_CRYPT_NOCACHE;
+    return name >= TCP_CRYPT_SESSID && name <= TCP_CRYPT_SECURST;
 }
 
-/* The TC_CTL_O_* bit a settable option maps to (TCP_CRYPT_ENABLE inverted). */
+/* The TC_CTL_O_* bit a boolean option maps to (TCP_CRYPT_ENABLE inverted). */
 static uint32_t crypt_flag(int name)
 {
     switch (name) {
@@ -47,16 +47,183 @@ static uint32_t crypt_flag(int name)
         return TC_CTL_O_AA_MANDATORY;
     case TCP_CRYPT_MANDATORY:
         return TC_CTL_O_MANDATORY;
+    case TCP_CRYPT_NOCACHE:
+        return TC_CTL_O_NOCACHE;
+    case TCP_CRYPT_SECURST:
+        return TC_CTL_O_SECURST;
     default:
         return 0;
     }
 }
 
-static int crypt_value(const struct pl_sock *s, int name)
+/* Options kept in struct tc_ctl_sockopts until connect()/listen(). */
+static bool is_setting(int name)
+{
+    return crypt_flag(name) != 0 || name == TCP_CRYPT_SUPPORT || name == TCP_CRYPT_CMODE ||
+           name == TCP_CRYPT_PKCONF || name == TCP_CRYPT_CCONF || name == TCP_CRYPT_SCONF;
+}
+
+static bool has(const struct tc_ctl_sockopts *o, uint32_t flag)
+{
+    return (o->flags & flag) != 0;
+}
+
+static void set_flag(struct tc_ctl_sockopts *o, uint32_t flag, bool on)
+{
+    o->flags = on ? o->flags | flag : o->flags & ~flag;
+    o->set |= flag;
+}
+
+static int cmode_of(const struct tc_ctl_sockopts *o)
+{
+    bool nk = has(o, TC_CTL_O_NOCACHE);
+
+    if (has(o, TC_CTL_O_ONLY_A)) {
+        return nk ? TCP_CRYPT_CMODE_ALWAYS_NK : TCP_CRYPT_CMODE_ALWAYS;
+    }
+    if (has(o, TC_CTL_O_ROLE_B)) {
+        return nk ? TCP_CRYPT_CMODE_NEVER_NK : TCP_CRYPT_CMODE_NEVER;
+    }
+    return TCP_CRYPT_CMODE_DEFAULT;
+}
+
+/* The local setting of option name, as getsockopt returns it before the
+ * connection exists. */
+static int get_setting(const struct tc_ctl_sockopts *o, int name, void *val, socklen_t *len)
+{
+    const uint8_t *l8 = NULL;
+    const uint16_t *l16 = NULL;
+    int list[TC_CTL_LIST_MAX];
+    size_t n = 0;
+    socklen_t want;
+
+    switch (name) {
+    case TCP_CRYPT_ENABLE:
+        return put_int(val, len, !has(o, TC_CTL_O_DISABLE));
+    case TCP_CRYPT_SUPPORT:
+        return put_int(val, len, has(o, TC_CTL_O_AA_MANDATORY) ? 2 : has(o, TC_CTL_O_APP_AWARE));
+    case TCP_CRYPT_CMODE:
+        return put_int(val, len, cmode_of(o));
+    case TCP_CRYPT_PKCONF:
+        l8 = o->teps;
+        n = o->nteps;
+        break;
+    case TCP_CRYPT_CCONF:
+        l16 = o->caeads;
+        n = o->ncaeads;
+        break;
+    case TCP_CRYPT_SCONF:
+        l16 = o->saeads;
+        n = o->nsaeads;
+        break;
+    default:
+        return put_int(val, len, has(o, crypt_flag(name)));
+    }
+    n = n < TC_CTL_LIST_MAX ? n : TC_CTL_LIST_MAX;
+    for (size_t i = 0; i < n; i++) {
+        list[i] = l8 != NULL ? l8[i] : l16[i];
+    }
+    want = (socklen_t)(n * sizeof(int));
+    if (*len < want) {
+        return fail(EINVAL); /* a cut list would mean something else */
+    }
+    memcpy(val, list, want);
+    *len = want;
+    return 0;
+}
+
+/* RFC 8548 §7 identifiers the daemon implements. */
+static bool known_tep(int v)
+{
+    return v >= 0x21 && v <= 0x24;
+}
+
+static bool known_aead(int v)
+{
+    return v == 0x01 || v == 0x02 || v == 0x10;
+}
+
+static int set_list(struct tc_ctl_sockopts *o, int name, const void *val, socklen_t len)
+{
+    int list[TC_CTL_LIST_MAX];
+    size_t n;
+
+    if (len % sizeof(int) != 0 || len / sizeof(int) > TC_CTL_LIST_MAX) {
+        return fail(EINVAL);
+    }
+    n = len / sizeof(int);
+    memcpy(list, val, len);
+    for (size_t i = 0; i < n; i++) {
+        if (name == TCP_CRYPT_PKCONF ? !known_tep(list[i]) : !known_aead(list[i])) {
+            return fail(EINVAL);
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (list[j] == list[i]) {
+                return fail(EINVAL);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (name == TCP_CRYPT_PKCONF) {
+            o->teps[i] = (uint8_t)list[i];
+        } else if (name == TCP_CRYPT_CCONF) {
+            o->caeads[i] = (uint16_t)list[i];
+        } else {
+            o->saeads[i] = (uint16_t)list[i];
+        }
+    }
+    if (name == TCP_CRYPT_PKCONF) {
+        o->nteps = (uint8_t)n;
+    } else if (name == TCP_CRYPT_CCONF) {
+        o->ncaeads = (uint8_t)n;
+    } else {
+        o->nsaeads = (uint8_t)n;
+    }
+    return 0;
+}
+
+/* setsockopt of a setting into o (validated; o unchanged on failure). */
+static int put_setting(struct tc_ctl_sockopts *o, int name, const void *val, socklen_t len)
 {
     uint32_t flag = crypt_flag(name);
+    int v;
 
-    return name == TCP_CRYPT_ENABLE ? (s->opts & flag) == 0 : (s->opts & flag) != 0;
+    if (name == TCP_CRYPT_PKCONF || name == TCP_CRYPT_CCONF || name == TCP_CRYPT_SCONF) {
+        return set_list(o, name, val, len);
+    }
+    if (len < sizeof(int)) {
+        return fail(EINVAL);
+    }
+    memcpy(&v, val, sizeof(v));
+    switch (name) {
+    case TCP_CRYPT_SUPPORT:
+        if (v < 0 || v > 2) {
+            return fail(EINVAL);
+        }
+        set_flag(o, TC_CTL_O_APP_AWARE, v >= 1);
+        set_flag(o, TC_CTL_O_AA_MANDATORY, v == 2);
+        return 0;
+    case TCP_CRYPT_CMODE:
+        if (v < TCP_CRYPT_CMODE_DEFAULT || v > TCP_CRYPT_CMODE_NEVER_NK) {
+            return fail(EINVAL);
+        }
+        set_flag(o, TC_CTL_O_ONLY_A,
+                 v == TCP_CRYPT_CMODE_ALWAYS || v == TCP_CRYPT_CMODE_ALWAYS_NK);
+        set_flag(o, TC_CTL_O_ROLE_B, v == TCP_CRYPT_CMODE_NEVER || v == TCP_CRYPT_CMODE_NEVER_NK);
+        set_flag(o, TC_CTL_O_NOCACHE,
+                 v == TCP_CRYPT_CMODE_ALWAYS_NK || v == TCP_CRYPT_CMODE_NEVER_NK);
+        return 0;
+    case TCP_CRYPT_AA_MANDATORY:
+        /* Mandatory application-aware mode implies a = 1 (RFC 8547 §4.2). */
+        set_flag(o, TC_CTL_O_AA_MANDATORY, v != 0);
+        if (v != 0) {
+            set_flag(o, TC_CTL_O_APP_AWARE, true);
+        }
+        return 0;
+    default:
+        set_flag(o, flag, name == TCP_CRYPT_ENABLE ? v == 0 : v != 0);
+        return 0;
+    }
 }
 
 /* TC_CTL_GETOPT / TC_CTL_SETOPT with fd attached. */
@@ -114,10 +281,10 @@ static int get_crypt(int fd, int name, void *val, socklen_t *len)
     case PL_TCP:
     case PL_LISTEN:
         /* Not a connection (yet): only the settings are known. */
-        if (crypt_flag(name) == 0) {
+        if (!is_setting(name)) {
             return fail(ENOPROTOOPT);
         }
-        return put_int(val, len, crypt_value(&s, name));
+        return get_setting(&s.opts, name, val, len);
     case PL_CONN:
         if (daemon_opt(fd, TC_CTL_GETOPT, name, NULL, *len, &r) != PL_CTL_OK) {
             return fail(ENOPROTOOPT);
@@ -133,8 +300,11 @@ static int get_crypt(int fd, int name, void *val, socklen_t *len)
             pl_debug("getsockopt fd %d: bad value length %u from the daemon", fd, (unsigned)vlen);
             return fail(ENOPROTOOPT);
         }
-        /* A truncated session ID would compare equal to the wrong one. */
-        if (name == TCP_CRYPT_SESSID && *len < vlen) {
+        /* A truncated session ID (or list) would compare equal to the wrong
+         * one. */
+        if ((name == TCP_CRYPT_SESSID || name == TCP_CRYPT_PKCONF || name == TCP_CRYPT_CCONF ||
+             name == TCP_CRYPT_SCONF) &&
+            *len < vlen) {
             return fail(EINVAL);
         }
         n = *len < vlen ? *len : (socklen_t)vlen;
@@ -147,12 +317,35 @@ static int get_crypt(int fd, int name, void *val, socklen_t *len)
     }
 }
 
+/* TCP_CRYPT_CACHE_FLUSH: on a connection, its peer's secrets; otherwise
+ * everything (a SETOPT without a connection attached). */
+static int flush_cache(int fd, const struct pl_sock *s, const void *val, socklen_t len)
+{
+    struct pl_ctl_reply r;
+    int v;
+
+    if (len < sizeof(int)) {
+        return fail(EINVAL);
+    }
+    memcpy(&v, val, sizeof(v));
+    if (v == 0) {
+        return 0;
+    }
+    if (daemon_opt(s->kind == PL_CONN ? fd : -1, TC_CTL_SETOPT, TCP_CRYPT_CACHE_FLUSH, val, len,
+                   &r) != PL_CTL_OK) {
+        return fail(ENOPROTOOPT);
+    }
+    if (r.fd >= 0) {
+        PL_REAL(close)(r.fd);
+    }
+    return r.u.h.err != 0 ? fail(pl_ctl_errno(r.u.h.err)) : 0;
+}
+
 static int set_crypt(int fd, int name, const void *val, socklen_t len)
 {
     struct pl_ctl_reply r;
     struct pl_sock s;
-    uint32_t flag = crypt_flag(name);
-    int v;
+    struct tc_ctl_sockopts o;
 
     if (!crypt_sock(fd, &s)) {
         return fail(ENOPROTOOPT);
@@ -160,26 +353,44 @@ static int set_crypt(int fd, int name, const void *val, socklen_t len)
     if (val == NULL) {
         return fail(EFAULT);
     }
+    if (name == TCP_CRYPT_CACHE_FLUSH &&
+        (s.kind == PL_TCP || s.kind == PL_LISTEN || s.kind == PL_CONN)) {
+        return flush_cache(fd, &s, val, len);
+    }
     switch (s.kind) {
     case PL_TCP:
-        if (flag == 0) {
-            return fail(ENOPROTOOPT); /* read-only, or reserved */
+        if (!is_setting(name)) {
+            return fail(ENOPROTOOPT); /* read-only */
         }
-        if (len < sizeof(int)) {
-            return fail(EINVAL);
+        o = s.opts;
+        if (put_setting(&o, name, val, len) != 0) {
+            return -1;
         }
-        memcpy(&v, val, sizeof(v));
-        if (name == TCP_CRYPT_ENABLE ? v == 0 : v != 0) {
-            s.opts |= flag;
-        } else {
-            s.opts &= ~flag;
-        }
+        s.opts = o;
         pl_fd_put(fd, &s);
         return 0;
     case PL_LISTEN:
-        /* The daemon took the options with TC_CTL_LISTEN; they are
-         * negotiated in each SYN-ACK and cannot change under it. */
-        return fail(flag != 0 ? EISCONN : ENOPROTOOPT);
+        /* Applies to the connections accepted from now on: the daemon takes
+         * the whole new set. */
+        if (!is_setting(name)) {
+            return fail(ENOPROTOOPT);
+        }
+        o = s.opts;
+        if (put_setting(&o, name, val, len) != 0) {
+            return -1;
+        }
+        if (daemon_opt(fd, TC_CTL_SETOPT, TC_CTL_OPT_LISTENER, &o, sizeof(o), &r) != PL_CTL_OK) {
+            return fail(ENOPROTOOPT);
+        }
+        if (r.fd >= 0) {
+            PL_REAL(close)(r.fd);
+        }
+        if (r.u.h.err != 0) {
+            return fail(pl_ctl_errno(r.u.h.err));
+        }
+        s.opts = o;
+        pl_fd_put(fd, &s);
+        return 0;
     case PL_CONN:
         /* The daemon decides what may change on a connection. */
         if (daemon_opt(fd, TC_CTL_SETOPT, name, val, len, &r) != PL_CTL_OK) {

@@ -27,6 +27,7 @@
 #include <tcpcrypt/tcpcrypt.h>
 
 #include "crypto/aead.h"
+#include "crypto/init.h"
 #include "crypto/resume.h"
 #include "crypto/rng.h"
 #include "lwip/pbuf.h"
@@ -116,6 +117,20 @@ bool tc_conn_init(const struct tc_conn_config *cfg)
     }
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
     return true;
+}
+
+size_t tc_conn_peer_id(const ip_addr_t *ip, uint8_t out[TC_PEER_ID_MAX])
+{
+    /* The address family, then the address: a peer's resumption secrets are
+     * the same whatever ports its connections use. */
+    if (IP_IS_V6(ip)) {
+        out[0] = 6;
+        memcpy(out + 1, ip_2_ip6(ip)->addr, 16);
+        return 17;
+    }
+    out[0] = 4;
+    memcpy(out + 1, &ip_2_ip4(ip)->addr, 4);
+    return 5;
 }
 
 struct tc_resume_cache *tc_conn_resume_cache(void)
@@ -642,9 +657,20 @@ static int start_session(struct tc_conn *c, const struct tc_eno_outcome *o)
 
     memset(&sc, 0, sizeof(sc));
     sc.rng = &tc_rng_system;
-    all = tc_aead_all(&n);
-    for (size_t i = 0; i < n && sc.naeads < TC_SESS_AEADS_MAX; i++) {
-        sc.aeads[sc.naeads++] = all[i]->id;
+    /* TCP_CRYPT_CCONF (offered as A) or TCP_CRYPT_SCONF (preference as B),
+     * else every AEAD the build has. */
+    n = o->is_b ? c->sopts.nsaeads : c->sopts.ncaeads;
+    if (n > 0) {
+        const uint16_t *l = o->is_b ? c->sopts.saeads : c->sopts.caeads;
+
+        for (size_t i = 0; i < n && i < TC_CTL_LIST_MAX && sc.naeads < TC_SESS_AEADS_MAX; i++) {
+            sc.aeads[sc.naeads++] = l[i];
+        }
+    } else {
+        all = tc_aead_all(&n);
+        for (size_t i = 0; i < n && sc.naeads < TC_SESS_AEADS_MAX; i++) {
+            sc.aeads[sc.naeads++] = all[i]->id;
+        }
     }
     sc.eph = o->is_b && eph.lifetime_ms > 0 ? &eph : NULL;
     sc.now_ms = now_ms();
@@ -747,14 +773,63 @@ static void on_fd(struct tc_watch *w, uint32_t events)
 
 /* ------------------------------------------------------------ CONNECT */
 
-void tc_conn_opts(const struct tc_ctl_sockopts *o, struct tc_eno_opts *eno, bool *mandatory)
+bool tc_conn_effective(const struct tc_ctl_sockopts *app, uint16_t port,
+                       struct tc_ctl_sockopts *eff)
 {
+    const struct tc_ctl_sockopts *d = &config.defaults;
+
+    memset(eff, 0, sizeof(*eff));
+    eff->flags = (d->flags & ~app->set) | (app->flags & app->set);
+    eff->set = app->set;
+    if (app->nteps > 0 && app->nteps <= TC_CTL_LIST_MAX) {
+        eff->nteps = app->nteps;
+        memcpy(eff->teps, app->teps, sizeof(eff->teps));
+    } else {
+        eff->nteps = d->nteps;
+        memcpy(eff->teps, d->teps, sizeof(eff->teps));
+    }
+    if (app->ncaeads > 0 && app->ncaeads <= TC_CTL_LIST_MAX) {
+        eff->ncaeads = app->ncaeads;
+        memcpy(eff->caeads, app->caeads, sizeof(eff->caeads));
+    } else {
+        eff->ncaeads = d->ncaeads;
+        memcpy(eff->caeads, d->caeads, sizeof(eff->caeads));
+    }
+    if (app->nsaeads > 0 && app->nsaeads <= TC_CTL_LIST_MAX) {
+        eff->nsaeads = app->nsaeads;
+        memcpy(eff->saeads, app->saeads, sizeof(eff->saeads));
+    } else {
+        eff->nsaeads = d->nsaeads;
+        memcpy(eff->saeads, d->saeads, sizeof(eff->saeads));
+    }
+    for (size_t i = 0; i < config.nplain_ports; i++) {
+        if (config.plain_ports[i] == port) {
+            /* Never offered here, whatever the defaults say; an application
+             * that itself demands encryption is refused, not given plain
+             * TCP. */
+            if ((app->set & app->flags & TC_CTL_O_MANDATORY) != 0) {
+                return false;
+            }
+            eff->flags = (eff->flags | TC_CTL_O_DISABLE) & ~TC_CTL_O_MANDATORY;
+            break;
+        }
+    }
+    return true;
+}
+
+void tc_conn_opts(const struct tc_ctl_sockopts *eff, bool passive, struct tc_eno_opts *eno,
+                  bool *mandatory)
+{
+    uint32_t f = eff->flags;
+
     memset(eno, 0, sizeof(*eno));
-    eno->disable = (o->flags & TC_CTL_O_DISABLE) != 0;
-    eno->role_b = (o->flags & TC_CTL_O_ROLE_B) != 0;
-    eno->app_aware = (o->flags & TC_CTL_O_APP_AWARE) != 0;
-    eno->aa_mandatory = (o->flags & TC_CTL_O_AA_MANDATORY) != 0;
-    *mandatory = (o->flags & TC_CTL_O_MANDATORY) != 0 && !eno->disable;
+    /* TCP_CRYPT_CMODE_ALWAYS: a passive opener is B (RFC 8547 §4.3), a role
+     * this socket refuses: no TCP-ENO offer at all. */
+    eno->disable = (f & TC_CTL_O_DISABLE) != 0 || (passive && (f & TC_CTL_O_ONLY_A) != 0);
+    eno->role_b = !passive && (f & TC_CTL_O_ROLE_B) != 0;
+    eno->app_aware = (f & (TC_CTL_O_APP_AWARE | TC_CTL_O_AA_MANDATORY)) != 0;
+    eno->aa_mandatory = (f & TC_CTL_O_AA_MANDATORY) != 0;
+    *mandatory = (f & TC_CTL_O_MANDATORY) != 0 && (f & TC_CTL_O_DISABLE) == 0;
 }
 
 static int lwip_errno(err_t e)
@@ -818,7 +893,11 @@ int tc_conn_connect(const struct tc_ctl_connect *req, struct tc_ctl_r_connect *r
         tcp_close(pcb);
         return ENOMEM;
     }
-    tc_conn_opts(&req->opts, &eo, &c->mandatory);
+    if (!tc_conn_effective(&req->opts, rport, &c->sopts)) {
+        e = ECONNREFUSED;
+        goto fail;
+    }
+    tc_conn_opts(&c->sopts, false, &eo, &c->mandatory);
     c->v6_sock = v6_sock;
     c->state = TC_CTL_S_CONNECTING;
     c->start_ms = now_ms();
@@ -887,20 +966,21 @@ fail:
 /* ------------------------------------------------------------ accepted by a listener */
 
 struct tc_conn *tc_conn_accepted(struct tcp_pcb *pcb, struct tc_listener *l,
-                                 const struct tc_eno_opts *opts, bool mandatory, bool v6_sock,
-                                 int *app_fd, bool *aborted)
+                                 const struct tc_ctl_sockopts *eff, bool v6_sock, int *app_fd,
+                                 bool *aborted)
 {
     struct tc_conn *c = conn_new();
+    struct tc_eno_opts eo; /* the pcb inherited them from its listener */
     int app;
 
-    (void)opts; /* inherited by the pcb from its listener */
     *aborted = false;
     *app_fd = -1;
     if (c == NULL) {
         return NULL;
     }
     c->passive = true;
-    c->mandatory = mandatory;
+    c->sopts = *eff;
+    tc_conn_opts(eff, true, &eo, &c->mandatory);
     c->v6_sock = v6_sock;
     c->state = TC_CTL_S_CONNECTING;
     ip_addr_copy(c->remote_ip, pcb->remote_ip);
@@ -994,15 +1074,107 @@ static void opt_int(struct tc_ctl_opt *rep, int v)
     memcpy(rep->value, &v, sizeof(v));
 }
 
+/* The key exchange's public keys (TCP_CRYPT_PUBKEY): ours from the
+ * session, the peer's decoded again from its Init message. */
+static int opt_pubkeys(const struct tc_conn *c, struct tc_ctl_opt *rep)
+{
+    struct tcp_crypt_pubkeys pk;
+    const struct tc_sess *s = c->sess;
+    const uint8_t *peer = NULL;
+    union {
+        struct tc_init1 i1;
+        struct tc_init2 i2;
+    } m;
+    size_t n;
+
+    memset(&pk, 0, sizeof(pk));
+    pk.ours = c->is_b ? 'B' : 'A';
+    if (s != NULL && s->kx != NULL && s->init_in_len > 0) {
+        if (s->is_b ? tc_init1_decode(s->init_in, s->init_in_len, s->kx, &m.i1) == TC_OK
+                    : tc_init2_decode(s->init_in, s->init_in_len, s->kx, s->offered, s->noffered,
+                                      &m.i2) == TC_OK) {
+            peer = s->is_b ? m.i1.pub : m.i2.pub;
+        }
+        n = s->kx->pub_len;
+        if (peer == NULL || n > TCPCRYPT_PUBKEY_MAX) {
+            return ENOPROTOOPT;
+        }
+        memcpy(s->is_b ? pk.b : pk.a, s->pub, n);
+        memcpy(s->is_b ? pk.a : pk.b, peer, n);
+        pk.len_a = pk.len_b = (unsigned char)n;
+    }
+    /* else a resumed session: no key exchange, both lengths 0 */
+    rep->len = sizeof(pk);
+    memcpy(rep->value, &pk, sizeof(pk));
+    return 0;
+}
+
+static void opt_list(struct tc_ctl_opt *rep, const void *list, size_t n, bool wide)
+{
+    int v[TC_CTL_LIST_MAX];
+
+    n = n < TC_CTL_LIST_MAX ? n : TC_CTL_LIST_MAX;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = wide ? ((const uint16_t *)list)[i] : ((const uint8_t *)list)[i];
+    }
+    rep->len = (uint32_t)(n * sizeof(int));
+    memcpy(rep->value, v, rep->len);
+}
+
 int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep)
 {
     struct tc_conn *c = lookup_fd(fd);
+    const struct tc_ctl_sockopts *o;
+    struct tcp_crypt_conf cf;
 
     if (c == NULL) {
         return ENOENT;
     }
+    o = &c->sopts;
     rep->name = req->name;
     rep->len = 0;
+    /* The settings in force hold on every connection, plain or not. */
+    switch (req->name) {
+    case TCP_CRYPT_ENABLE:
+        opt_int(rep, (o->flags & TC_CTL_O_DISABLE) == 0);
+        return 0;
+    case TCP_CRYPT_MANDATORY:
+        opt_int(rep, (o->flags & TC_CTL_O_MANDATORY) != 0);
+        return 0;
+    case TCP_CRYPT_NOCACHE:
+        opt_int(rep, (o->flags & TC_CTL_O_NOCACHE) != 0);
+        return 0;
+    case TCP_CRYPT_SECURST:
+        opt_int(rep, (o->flags & TC_CTL_O_SECURST) != 0);
+        return 0;
+    case TCP_CRYPT_ROLE_B:
+        opt_int(rep, (o->flags & TC_CTL_O_ROLE_B) != 0);
+        return 0;
+    case TCP_CRYPT_AA_MANDATORY:
+        opt_int(rep, (o->flags & TC_CTL_O_AA_MANDATORY) != 0);
+        return 0;
+    case TCP_CRYPT_CMODE: {
+        bool nk = (o->flags & TC_CTL_O_NOCACHE) != 0;
+
+        opt_int(rep, (o->flags & TC_CTL_O_ONLY_A)   ? (nk ? TCP_CRYPT_CMODE_ALWAYS_NK
+                                                          : TCP_CRYPT_CMODE_ALWAYS)
+                     : (o->flags & TC_CTL_O_ROLE_B) ? (nk ? TCP_CRYPT_CMODE_NEVER_NK
+                                                          : TCP_CRYPT_CMODE_NEVER)
+                                                    : TCP_CRYPT_CMODE_DEFAULT);
+        return 0;
+    }
+    case TCP_CRYPT_PKCONF:
+        opt_list(rep, o->teps, o->nteps, false);
+        return 0;
+    case TCP_CRYPT_CCONF:
+        opt_list(rep, o->caeads, o->ncaeads, true);
+        return 0;
+    case TCP_CRYPT_SCONF:
+        opt_list(rep, o->saeads, o->nsaeads, true);
+        return 0;
+    default:
+        break;
+    }
     if (!c->encrypted || !c->has_sid) {
         /* Not encrypted (plain TCP), or the tcpcrypt handshake has not
          * finished: as a kernel without tcpcrypt would answer. */
@@ -1020,8 +1192,20 @@ int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep)
         opt_int(rep, c->tep_byte & 0x7f);
         return 0;
     case TCP_CRYPT_APP_AWARE:
+    case TCP_CRYPT_SUPPORT:
         opt_int(rep, (c->peer_global & TC_ENO_GOPT_A) != 0);
         return 0;
+    case TCP_CRYPT_CONF:
+        memset(&cf, 0, sizeof(cf));
+        cf.tep = c->tep_byte & 0x7f;
+        cf.aead = c->sess != NULL && c->sess->aead != NULL ? c->sess->aead->id : 0;
+        cf.resumed = (c->sid[0] & 0x80) != 0; /* §3.5: TEP|0x80 */
+        cf.role = c->is_b ? 'B' : 'A';
+        rep->len = sizeof(cf);
+        memcpy(rep->value, &cf, sizeof(cf));
+        return 0;
+    case TCP_CRYPT_PUBKEY:
+        return opt_pubkeys(c, rep);
     default:
         return ENOPROTOOPT;
     }
@@ -1029,11 +1213,31 @@ int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep)
 
 int tc_conn_setopt(int fd, const struct tc_ctl_opt *req)
 {
-    struct tc_conn *c = lookup_fd(fd);
+    struct tc_conn *c;
+    uint8_t peer[TC_PEER_ID_MAX];
+    size_t peer_len;
     int v;
 
+    if (req->name == TCP_CRYPT_CACHE_FLUSH && fd < 0) {
+        tc_info("resumption cache flushed on request (%zu entries)",
+                tc_resume_flush_all(&resume_cache));
+        return 0;
+    }
+    if (req->name == TC_CTL_OPT_LISTENER) {
+        if (req->len != sizeof(struct tc_ctl_sockopts)) {
+            return EINVAL;
+        }
+        return tc_listener_setopts(fd, (const struct tc_ctl_sockopts *)(const void *)req->value);
+    }
+    c = lookup_fd(fd);
     if (c == NULL) {
         return ENOENT;
+    }
+    if (req->name == TCP_CRYPT_CACHE_FLUSH) {
+        peer_len = tc_conn_peer_id(&c->remote_ip, peer);
+        tc_debug("resumption cache: %zu entries of a peer flushed on request",
+                 tc_resume_flush_peer(&resume_cache, peer, peer_len));
+        return 0;
     }
     if (req->name == TCP_NODELAY) {
         if (req->len != sizeof(v)) {
@@ -1051,7 +1255,7 @@ int tc_conn_setopt(int fd, const struct tc_ctl_opt *req)
     }
     /* TCP_CRYPT_* options are carried with CONNECT/LISTEN; nothing can be
      * changed on an established connection. */
-    return ENOPROTOOPT;
+    return EISCONN;
 }
 
 /* ------------------------------------------------------------ timers, shutdown */

@@ -22,6 +22,8 @@ struct tc_conn;
 struct tc_listener;
 struct tc_resume_cache;
 
+#define TC_PLAIN_PORTS_MAX 32
+
 struct tc_conn_config {
     bool eno;                 /* negotiate TCP-ENO (false: plain TCP only, --no-eno) */
     uint64_t eph_lifetime_ms; /* B's ephemeral key reuse (RFC 8548 §8), 0: never */
@@ -29,6 +31,12 @@ struct tc_conn_config {
     size_t resume_entries;       /* at most this many chains, LRU eviction */
     uint64_t resume_lifetime_ms; /* an unused secret is forgotten after this */
     size_t resume_nonce_len;     /* bytes of nonce in our resumption suboption, 0..8 */
+    /* TCP_CRYPT_* defaults for what applications do not set themselves. */
+    struct tc_ctl_sockopts defaults;
+    /* Ports on which tcpcrypt is never offered (a connection's remote
+     * port, a listener's local one), e.g. 443: TLS needs no second layer. */
+    uint16_t plain_ports[TC_PLAIN_PORTS_MAX];
+    size_t nplain_ports;
 };
 
 /* false when memory for the resumption cache is lacking. */
@@ -52,14 +60,26 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
 
 /* ---- between listener.c and conn.c ---- */
 
-/* TCP_CRYPT_* socket options as carried in requests. */
-void tc_conn_opts(const struct tc_ctl_sockopts *o, struct tc_eno_opts *eno, bool *mandatory);
+/*
+ * The TCP_CRYPT_* options in force for a connection or a listener on port
+ * (the remote port for connect(), the local one for listen()): what the
+ * application set, else the daemon's defaults, and the never-encrypt ports.
+ * false when they contradict: encryption mandatory where it is never offered.
+ */
+bool tc_conn_effective(const struct tc_ctl_sockopts *app, uint16_t port,
+                       struct tc_ctl_sockopts *eff);
+/* Effective options as TCP-ENO choices for an active or passive opener. */
+void tc_conn_opts(const struct tc_ctl_sockopts *eff, bool passive, struct tc_eno_opts *eno,
+                  bool *mandatory);
 /* lwIP accepted pcb for listener l: a connection whose app end is *app_fd.
  * NULL when it failed; *aborted tells whether pcb was aborted (the accept
  * callback must then return ERR_ABRT; otherwise lwIP aborts it). */
 struct tc_conn *tc_conn_accepted(struct tcp_pcb *pcb, struct tc_listener *l,
-                                 const struct tc_eno_opts *opts, bool mandatory, bool v6_sock,
-                                 int *app_fd, bool *aborted);
+                                 const struct tc_ctl_sockopts *eff, bool v6_sock, int *app_fd,
+                                 bool *aborted);
+/* SETOPT TC_CTL_OPT_LISTENER on a listener's app end (fd); ENOENT when fd
+ * is not one. */
+int tc_listener_setopts(int fd, const struct tc_ctl_sockopts *app);
 /* Ready to be handed to the application: established, and when encrypted,
  * the tcpcrypt session is open (so TCP_CRYPT_SESSID answers at once). */
 bool tc_conn_ready(const struct tc_conn *c);

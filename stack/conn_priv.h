@@ -13,6 +13,7 @@
 #include "lwip/ip_addr.h"
 #include "stack/conn.h"
 #include "stack/loop.h"
+#include "crypto/resume.h"
 #include "stack/session.h"
 
 struct pbuf;
@@ -68,6 +69,7 @@ struct tc_conn {
     uint8_t sid[TC_SESSID_LEN];
     bool is_b;
     uint8_t tep_byte, peer_global;
+    struct tc_ctl_sockopts sopts; /* effective TCP_CRYPT_* options */
 };
 
 /* relay.c: move bytes both ways until blocked, update the events watched on
@@ -76,6 +78,9 @@ void tc_relay_pump(struct tc_conn *c);
 /* relay.c: the peer's data, in stream order (takes p). */
 void tc_relay_rx(struct tc_conn *c, struct pbuf *p);
 void tc_relay_free(struct tc_conn *c);
+
+/* conn.c: the name of a peer in the resumption cache (its address). */
+size_t tc_conn_peer_id(const ip_addr_t *ip, uint8_t out[TC_PEER_ID_MAX]);
 
 /* conn.c, for listener.c */
 bool tc_conn_eno_enabled(void);

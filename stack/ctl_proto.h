@@ -106,15 +106,29 @@ struct tc_ctl_r_hello {
 #define TC_CTL_F_ENCRYPTED 0x04 /* accepted/status: tcpcrypt is on */
 
 /* Per-socket options set before connect()/listen(), carried along (the
- * TCP_CRYPT_* options of <tcpcrypt/tcpcrypt.h>). */
+ * TCP_CRYPT_* options of <tcpcrypt/tcpcrypt.h>).  Where the application did
+ * not set an option (its bit clear in set, an empty list), the daemon's
+ * default applies. */
+#define TC_CTL_LIST_MAX 8
 struct tc_ctl_sockopts {
     uint32_t flags; /* TC_CTL_O_* */
+    uint32_t set;   /* TC_CTL_O_* bits the application set explicitly */
+    uint8_t nteps;  /* TCP_CRYPT_PKCONF, 0: the daemon's */
+    uint8_t ncaeads; /* TCP_CRYPT_CCONF */
+    uint8_t nsaeads; /* TCP_CRYPT_SCONF */
+    uint8_t reserved;
+    uint8_t teps[TC_CTL_LIST_MAX];
+    uint16_t caeads[TC_CTL_LIST_MAX];
+    uint16_t saeads[TC_CTL_LIST_MAX];
 };
 #define TC_CTL_O_DISABLE 0x01     /* no ENO on this connection (plain TCP) */
 #define TC_CTL_O_ROLE_B 0x02      /* RFC 8547 §4.2: b = 1 on an active opener */
 #define TC_CTL_O_APP_AWARE 0x04   /* a = 1 */
 #define TC_CTL_O_AA_MANDATORY 0x08 /* mandatory application-aware mode */
 #define TC_CTL_O_MANDATORY 0x10   /* abort (ECONNREFUSED) when ENO fails */
+#define TC_CTL_O_NOCACHE 0x20     /* no session resumption, nothing cached */
+#define TC_CTL_O_ONLY_A 0x40      /* TCP_CRYPT_CMODE_ALWAYS: never play B */
+#define TC_CTL_O_SECURST 0x80     /* ignore RST once tcpcrypt is on */
 
 struct tc_ctl_connect {
     struct tc_ctl_hdr h;
@@ -169,12 +183,17 @@ struct tc_ctl_status {
     uint32_t clear_error; /* 1 for getsockopt(SO_ERROR) */
 };
 
-/* TC_CTL_GETOPT / TC_CTL_SETOPT: level IPPROTO_TCP options of tcpcrypt. */
+/* TC_CTL_GETOPT / TC_CTL_SETOPT: level IPPROTO_TCP options of tcpcrypt.
+ * SETOPT of TCP_CRYPT_CACHE_FLUSH may come without an fd (flush
+ * everything); SETOPT of TC_CTL_OPT_LISTENER on a listener's app end
+ * replaces its options (value: struct tc_ctl_sockopts) for the connections
+ * accepted from then on. */
+#define TC_CTL_OPT_LISTENER 0
 struct tc_ctl_opt {
     struct tc_ctl_hdr h;
     int32_t name;   /* TCP_CRYPT_* */
     uint32_t len;   /* value length */
-    uint8_t value[64];
+    uint8_t value[280]; /* fits struct tcp_crypt_pubkeys */
 };
 
 #endif

@@ -417,6 +417,15 @@ int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts)
     return TC_OK;
 }
 
+void tc_eno_lwip_set_opts(struct tcp_pcb *pcb, const struct tc_eno_opts *opts)
+{
+    struct eno_pcb *st = tcp_ext_arg_get(pcb, ext_id);
+
+    if (st != NULL) {
+        st->opts = *opts;
+    }
+}
+
 void tc_eno_lwip_outcome(const struct tcp_pcb *pcb, struct tc_eno_outcome *out)
 {
     const struct eno_pcb *st = pcb == NULL ? NULL : tcp_ext_arg_get(pcb, ext_id);

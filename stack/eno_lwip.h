@@ -57,6 +57,9 @@ void tc_eno_lwip_init(const struct tc_eno_config *cfg);
 /* Attach ENO state to a new pcb (before tcp_connect) or a listening pcb
  * (after tcp_listen).  Returns TC_E_NOMEM on allocation failure. */
 TC_MUST_CHECK int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts);
+/* New options for a pcb already attached (a listener: the connections it
+ * accepts from then on). */
+void tc_eno_lwip_set_opts(struct tcp_pcb *pcb, const struct tc_eno_opts *opts);
 /* The outcome for an established pcb.  Encryption is on only when the state
  * is TC_ENO_ON; then raw payload must never reach the application. */
 void tc_eno_lwip_outcome(const struct tcp_pcb *pcb, struct tc_eno_outcome *out);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lwip/tcp.h"
@@ -43,7 +44,9 @@ struct tc_listener {
     struct tcp_pcb *lpcb;
     bool mandatory;
     bool v6_sock;
+    struct tc_ctl_sockopts sopts; /* effective TCP_CRYPT_* options */
     struct tc_eno_opts opts;
+    ino_t ino; /* the application end's */
     uint16_t port;
     size_t backlog;
     struct pending *q;
@@ -316,7 +319,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     if (l == NULL || l->closed || err != ERR_OK || pcb == NULL) {
         return ERR_VAL; /* lwIP aborts the pcb */
     }
-    c = tc_conn_accepted(pcb, l, &l->opts, l->mandatory, l->v6_sock, &p.fd, &aborted);
+    c = tc_conn_accepted(pcb, l, &l->sopts, l->v6_sock, &p.fd, &aborted);
     if (c == NULL) {
         return aborted ? ERR_ABRT : ERR_MEM;
     }
@@ -436,13 +439,17 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     l->port = port;
     l->v6_sock = v6_sock;
     l->backlog = (size_t)clamp(req->backlog, BACKLOG_MIN, BACKLOG_MAX);
-    tc_conn_opts(&req->opts, &l->opts, &l->mandatory);
     e = 0;
-    if (tc_conn_eno_enabled() && tc_eno_lwip_attach(lpcb, &l->opts) != TC_OK) {
+    if (!tc_conn_effective(&req->opts, port, &l->sopts)) {
+        e = EOPNOTSUPP; /* encryption mandatory on a never-encrypt port */
+    }
+    tc_conn_opts(&l->sopts, true, &l->opts, &l->mandatory);
+    if (e == 0 && tc_conn_eno_enabled() && tc_eno_lwip_attach(lpcb, &l->opts) != TC_OK) {
         e = ENOMEM;
     }
     if (e == 0) {
         e = tc_conn_make_pair(SOCK_SEQPACKET, &app, &l->fd, &ino);
+        l->ino = ino;
     }
     if (e == 0 && (tc_loop_add(&l->w, l->fd, 0, on_app) != 0 ||
                    tc_loop_add(&l->kw, kfd, EPOLLIN, on_kernel) != 0)) {
@@ -473,6 +480,29 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     *app_fd = app;
     tc_debug("listening on port %u%s", port, l->mandatory ? " (tcpcrypt mandatory)" : "");
     return 0;
+}
+
+int tc_listener_setopts(int fd, const struct tc_ctl_sockopts *app)
+{
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        return ENOENT;
+    }
+    for (struct tc_listener *l = listeners; l != NULL; l = l->next) {
+        if (l->ino != st.st_ino || l->closed) {
+            continue;
+        }
+        if (!tc_conn_effective(app, l->port, &l->sopts)) {
+            return EOPNOTSUPP;
+        }
+        tc_conn_opts(&l->sopts, true, &l->opts, &l->mandatory);
+        if (tc_conn_eno_enabled() && l->lpcb != NULL) {
+            tc_eno_lwip_set_opts(l->lpcb, &l->opts);
+        }
+        return 0;
+    }
+    return ENOENT;
 }
 
 void tc_listeners_fini(void)

@@ -57,6 +57,11 @@ struct options {
     size_t resume_entries;
     uint64_t resume_lifetime_s;
     size_t resume_nonce_len;
+    struct tc_ctl_sockopts defaults; /* TCP_CRYPT_* for every connection */
+    uint16_t plain_ports[TC_PLAIN_PORTS_MAX];
+    size_t nplain_ports;
+    uint8_t teps[4]; /* --teps, most preferred first */
+    size_t nteps;
     bool eno;
     int log_level;
 };
@@ -87,6 +92,21 @@ static void usage(FILE *f)
             "                       (default %d, 0: no resumption)\n"
             "  --resume-lifetime S  seconds an unused resumption secret is kept (default %d)\n"
             "  --resume-nonce N     nonce bytes in our resumption offers, 0 to 8 (default %d)\n"
+            "  --teps LIST          key exchanges to negotiate, most preferred first, from\n"
+            "                       x25519, x448, p256, p521 (default x25519,x448)\n"
+            "  --aeads LIST         AEADs offered as A and preferred as B, in order, from\n"
+            "                       aes128gcm, aes256gcm, chacha20poly1305 (default: all)\n"
+            "  --plain-port PORT    never offer tcpcrypt on this port (a connection's remote\n"
+            "                       port, a listener's own; repeatable), e.g. 443\n"
+            "  --mandatory          refuse plain TCP unless an application allows it\n"
+            "  --app-aware          set the application-aware bit a (RFC 8547 §4.2)\n"
+            "  --cmode MODE         default, always (only role A), never (only role B)\n"
+            "  --nocache            no session resumption for any connection by default\n"
+            "  --securst            ignore unauthenticated RST on encrypted connections\n"
+            "                       (defaults for the TCP_CRYPT_* socket options, which\n"
+            "                       applications override per socket)\n"
+            "  --config FILE        read options from FILE first: one per line, \"name\n"
+            "                       value\" or \"name = value\" for --name value, # comments\n"
             "  --no-eno             no TCP-ENO: plain TCP only (for tests)\n"
             "  -q, --quiet          errors only\n"
             "  -v, --verbose        more detail\n"
@@ -219,10 +239,182 @@ static void parse_mac(struct options *o, const char *arg)
     o->has_mac = true;
 }
 
+static const struct {
+    const char *name;
+    uint16_t id;
+} tep_names[] = {{"x25519", TC_TEP_X25519}, {"x448", TC_TEP_X448}, {"p256", TC_TEP_P256},
+                 {"p521", TC_TEP_P521}},
+  aead_names[] = {{"aes128gcm", TC_AEAD_AES_128_GCM},
+                  {"aes256gcm", TC_AEAD_AES_256_GCM},
+                  {"chacha20poly1305", TC_AEAD_CHACHA20_POLY1305}};
+
+/* A comma-separated list of names from table into ids (no repeats). */
+static size_t parse_names(const char *flag, const char *arg, const void *table, size_t ntable,
+                          uint16_t *ids, size_t max)
+{
+    const struct {
+        const char *name;
+        uint16_t id;
+    } *t = table;
+    char buf[256], *save = NULL, *tok;
+    size_t n = 0;
+
+    if (strlen(arg) >= sizeof(buf) || arg[0] == '\0') {
+        bad_usage("%s %s: a comma-separated list", flag, arg);
+    }
+    strcpy(buf, arg);
+    for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        size_t k;
+
+        for (k = 0; k < ntable && strcmp(t[k].name, tok) != 0; k++) {
+        }
+        if (k == ntable) {
+            bad_usage("%s: unknown name '%s'", flag, tok);
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (ids[j] == t[k].id) {
+                bad_usage("%s: '%s' twice", flag, tok);
+            }
+        }
+        if (n == max) {
+            bad_usage("%s: at most %zu names", flag, max);
+        }
+        ids[n++] = t[k].id;
+    }
+    return n;
+}
+
+static void parse_teps(struct options *o, const char *arg)
+{
+    uint16_t ids[4];
+
+    o->nteps = parse_names("--teps", arg, tep_names, 4, ids, 4);
+    for (size_t i = 0; i < o->nteps; i++) {
+        o->teps[i] = (uint8_t)ids[i];
+    }
+}
+
+static void parse_aeads(struct options *o, const char *arg)
+{
+    uint16_t ids[3];
+    size_t n = parse_names("--aeads", arg, aead_names, 3, ids, 3);
+
+    o->defaults.ncaeads = o->defaults.nsaeads = (uint8_t)n;
+    memcpy(o->defaults.caeads, ids, n * sizeof(ids[0]));
+    memcpy(o->defaults.saeads, ids, n * sizeof(ids[0]));
+}
+
+/*
+ * --config FILE: its lines become options placed before the command line's
+ * (so the command line wins for single-valued options).  "name value",
+ * "name = value" or "name"; blank lines and # comments are skipped.  The
+ * strings are kept for the life of the process.
+ */
+static char **config_args(int argc, char **argv, int *nargc)
+{
+    const char *path = NULL;
+    char **out, line[1024];
+    size_t n = 0, cap = 16;
+    unsigned lineno = 0;
+    FILE *f;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            break;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[i + 1];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        }
+    }
+    *nargc = argc;
+    if (path == NULL) {
+        return argv;
+    }
+    f = fopen(path, "re");
+    if (f == NULL) {
+        bad_usage("--config %s: %s", path, strerror(errno));
+    }
+    out = calloc(cap, sizeof(*out));
+    if (out == NULL) {
+        fatal("out of memory");
+    }
+    out[n++] = argv[0];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = line, *name, *val, *end;
+
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            bad_usage("--config %s:%u: line too long", path, lineno);
+        }
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p == '#' || *p == '\n' || *p == '\0') {
+            continue;
+        }
+        end = p + strlen(p);
+        while (end > p && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
+            *--end = '\0';
+        }
+        name = p;
+        p += strcspn(p, " \t=");
+        val = p;
+        if (*p != '\0') {
+            *p++ = '\0';
+            while (*p == ' ' || *p == '\t' || *p == '=') {
+                p++;
+            }
+            val = p;
+        }
+        if (strcmp(name, "config") == 0) {
+            bad_usage("--config %s:%u: config files do not nest", path, lineno);
+        }
+        if (n + 3 + (size_t)argc >= cap) {
+            char **bigger = realloc(out, 2 * cap * sizeof(*out));
+
+            if (bigger == NULL) {
+                fatal("out of memory");
+            }
+            out = bigger;
+            cap *= 2;
+        }
+        out[n] = malloc(strlen(name) + 3);
+        if (out[n] == NULL) {
+            fatal("out of memory");
+        }
+        sprintf(out[n++], "--%s", name);
+        if (*val != '\0') {
+            out[n] = strdup(val);
+            if (out[n++] == NULL) {
+                fatal("out of memory");
+            }
+        }
+    }
+    fclose(f);
+    if (n + (size_t)argc >= cap) {
+        char **bigger = realloc(out, (n + (size_t)argc + 1) * sizeof(*out));
+
+        if (bigger == NULL) {
+            fatal("out of memory");
+        }
+        out = bigger;
+    }
+    for (int i = 1; i < argc; i++) {
+        out[n++] = argv[i];
+    }
+    out[n] = NULL;
+    *nargc = (int)n;
+    return out;
+}
+
 static void parse_flags(int argc, char **argv, struct options *o)
 {
     enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO,
-           OPT_RESUME_CACHE, OPT_RESUME_LIFETIME, OPT_RESUME_NONCE };
+           OPT_RESUME_CACHE, OPT_RESUME_LIFETIME, OPT_RESUME_NONCE, OPT_TEPS, OPT_AEADS,
+           OPT_PLAIN_PORT, OPT_MANDATORY, OPT_APP_AWARE, OPT_CMODE, OPT_NOCACHE, OPT_SECURST,
+           OPT_CONFIG };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"addr", required_argument, NULL, OPT_ADDR},
@@ -235,6 +427,15 @@ static void parse_flags(int argc, char **argv, struct options *o)
         {"resume-cache", required_argument, NULL, OPT_RESUME_CACHE},
         {"resume-lifetime", required_argument, NULL, OPT_RESUME_LIFETIME},
         {"resume-nonce", required_argument, NULL, OPT_RESUME_NONCE},
+        {"teps", required_argument, NULL, OPT_TEPS},
+        {"aeads", required_argument, NULL, OPT_AEADS},
+        {"plain-port", required_argument, NULL, OPT_PLAIN_PORT},
+        {"mandatory", no_argument, NULL, OPT_MANDATORY},
+        {"app-aware", no_argument, NULL, OPT_APP_AWARE},
+        {"cmode", required_argument, NULL, OPT_CMODE},
+        {"nocache", no_argument, NULL, OPT_NOCACHE},
+        {"securst", no_argument, NULL, OPT_SECURST},
+        {"config", required_argument, NULL, OPT_CONFIG},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -245,6 +446,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
     int c;
 
     memset(o, 0, sizeof(*o));
+    argv = config_args(argc, argv, &argc);
     o->control = TC_CTL_DEFAULT_PATH;
     o->keylog = getenv("TCPCRYPT_KEYLOGFILE");
     if (o->keylog != NULL && o->keylog[0] == '\0') {
@@ -310,6 +512,45 @@ static void parse_flags(int argc, char **argv, struct options *o)
             }
             o->resume_nonce_len = v;
             break;
+        case OPT_TEPS:
+            parse_teps(o, optarg);
+            break;
+        case OPT_AEADS:
+            parse_aeads(o, optarg);
+            break;
+        case OPT_PLAIN_PORT:
+            if (!parse_uint(optarg, 65535, &v) || v == 0) {
+                bad_usage("--plain-port %s: a port, 1 to 65535", optarg);
+            }
+            if (o->nplain_ports == TC_PLAIN_PORTS_MAX) {
+                bad_usage("--plain-port: at most %d ports", TC_PLAIN_PORTS_MAX);
+            }
+            o->plain_ports[o->nplain_ports++] = (uint16_t)v;
+            break;
+        case OPT_MANDATORY:
+            o->defaults.flags |= TC_CTL_O_MANDATORY;
+            break;
+        case OPT_APP_AWARE:
+            o->defaults.flags |= TC_CTL_O_APP_AWARE;
+            break;
+        case OPT_CMODE:
+            o->defaults.flags &= ~(uint32_t)(TC_CTL_O_ONLY_A | TC_CTL_O_ROLE_B);
+            if (strcmp(optarg, "always") == 0) {
+                o->defaults.flags |= TC_CTL_O_ONLY_A;
+            } else if (strcmp(optarg, "never") == 0) {
+                o->defaults.flags |= TC_CTL_O_ROLE_B;
+            } else if (strcmp(optarg, "default") != 0) {
+                bad_usage("--cmode %s: default, always or never", optarg);
+            }
+            break;
+        case OPT_NOCACHE:
+            o->defaults.flags |= TC_CTL_O_NOCACHE;
+            break;
+        case OPT_SECURST:
+            o->defaults.flags |= TC_CTL_O_SECURST;
+            break;
+        case OPT_CONFIG:
+            break; /* read before the command line (see config_args) */
         case 'q':
             o->log_level = TC_LOG_ERR;
             break;
@@ -404,6 +645,7 @@ static void tick(void *arg)
 int main(int argc, char **argv)
 {
     struct options o;
+    struct tc_conn_config cc;
     struct tc_link *link;
     struct tc_watch sigw = {.fd = -1}, linkw = {.fd = -1};
     char err[TC_LINK_ERR_MAX + 256], desc[512];
@@ -443,19 +685,31 @@ int main(int argc, char **argv)
     if (o.eno) {
         /* TEPs in increasing preference (RFC 8547 §4.5): X25519 first of all,
          * then X448; the P-curves are implemented but not offered. */
-        const struct tc_eno_config ec = {.teps = {TC_TEP_X448, TC_TEP_X25519}, .nteps = 2};
+        struct tc_eno_config ec = {.teps = {TC_TEP_X448, TC_TEP_X25519}, .nteps = 2};
 
+        if (o.nteps > 0) {
+            /* --teps lists the most preferred first; ENO the other way round */
+            for (size_t i = 0; i < o.nteps; i++) {
+                ec.teps[i] = o.teps[o.nteps - 1 - i];
+            }
+            ec.nteps = o.nteps;
+        }
         tc_eno_lwip_init(&ec);
     }
     if (o.keylog != NULL && tc_keylog_open(o.keylog) != 0) {
         snprintf(err, sizeof(err), "key log %s: %s", o.keylog, strerror(errno));
         fatal(err);
     }
-    if (!tc_conn_init(&(struct tc_conn_config){.eno = o.eno,
-                                                .eph_lifetime_ms = o.eph_lifetime_ms,
-                                                .resume_entries = o.resume_entries,
-                                                .resume_lifetime_ms = o.resume_lifetime_s * 1000,
-                                                .resume_nonce_len = o.resume_nonce_len})) {
+    memset(&cc, 0, sizeof(cc));
+    cc.eno = o.eno;
+    cc.eph_lifetime_ms = o.eph_lifetime_ms;
+    cc.resume_entries = o.resume_entries;
+    cc.resume_lifetime_ms = o.resume_lifetime_s * 1000;
+    cc.resume_nonce_len = o.resume_nonce_len;
+    cc.defaults = o.defaults;
+    memcpy(cc.plain_ports, o.plain_ports, sizeof(cc.plain_ports));
+    cc.nplain_ports = o.nplain_ports;
+    if (!tc_conn_init(&cc)) {
         fatal("out of memory for the resumption cache");
     }
     if (tc_ctl_open(o.control, err, sizeof(err)) != 0) {

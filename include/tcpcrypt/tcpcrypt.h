@@ -74,10 +74,97 @@
  * encrypted. */
 #define TCP_CRYPT_TEP 0x7c08
 
-/* Reserved for the session-resumption cache controls (not implemented yet:
- * -1/ENOPROTOOPT). */
+/*
+ * setsockopt, int 1: forget cached resumption secrets (RFC 8548 §3.5: "MUST
+ * provide a way for applications to ... flush the cache").  On a connection:
+ * the secrets shared with its peer; on any other TCP socket: every secret
+ * the daemon holds.  The next connection makes a fresh key exchange.
+ */
 #define TCP_CRYPT_CACHE_FLUSH 0x7c09
+
+/* int: 1 keeps this connection out of the resumption cache: it neither
+ * offers nor accepts resumption, and its secrets are not remembered (RFC
+ * 8548 §3.5, per-connection control).  Before connect()/listen(). */
 #define TCP_CRYPT_NOCACHE 0x7c0a
+
+/* getsockopt, struct tcp_crypt_conf: what was negotiated on an established,
+ * encrypted connection; ENOPROTOOPT otherwise. */
+#define TCP_CRYPT_CONF 0x7c0b
+struct tcp_crypt_conf {
+    int tep;     /* TEP identifier, v bit clear (RFC 8548 §7: 0x21 .. 0x25) */
+    int aead;    /* AEAD identifier (RFC 8548 §7: 0x01 AES-128-GCM, 0x02
+                  * AES-256-GCM, 0x10 ChaCha20-Poly1305) */
+    int resumed; /* 1: a resumed session (§3.5), no key exchange */
+    int role;    /* 'A' or 'B' */
+};
+
+/* getsockopt, struct tcp_crypt_pubkeys: the ephemeral public keys of the
+ * key exchange, as sent in Init1 (A) and Init2 (B), and which one is this
+ * host's.  A resumed session has none (both lengths 0). */
+#define TCP_CRYPT_PUBKEY 0x7c0c
+#define TCPCRYPT_PUBKEY_MAX 135
+struct tcp_crypt_pubkeys {
+    unsigned char ours;  /* 'A' or 'B' */
+    unsigned char len_a; /* bytes of a */
+    unsigned char len_b; /* bytes of b */
+    unsigned char reserved;
+    unsigned char a[TCPCRYPT_PUBKEY_MAX];
+    unsigned char b[TCPCRYPT_PUBKEY_MAX];
+};
+
+/*
+ * int, application-aware support (RFC 8547 §4.2, §8.4): setsockopt 0 (the
+ * default), 1 (a = 1: this application authenticates the session ID) or 2
+ * (mandatory application-aware mode: a = 1, and TCP-ENO is disabled unless
+ * the peer sets a = 1 too).  getsockopt before the connection is
+ * established returns the local setting; on an established connection it
+ * returns the PEER's a bit.  Same effect as TCP_CRYPT_APP_AWARE and
+ * TCP_CRYPT_AA_MANDATORY.  Before connect()/listen().
+ */
+#define TCP_CRYPT_SUPPORT 0x7c0d
+
+/*
+ * int, the role this host may take (RFC 8547 §4.3), TCP_CRYPT_CMODE_*:
+ *   DEFAULT  an active opener is A, a passive opener B;
+ *   ALWAYS   only ever A: a passive opener (which is always B unless the
+ *            open is simultaneous) makes no TCP-ENO offer, plain TCP;
+ *   NEVER    never A: an active opener sets b = 1 (TCP_CRYPT_ROLE_B), which
+ *            succeeds only in a simultaneous open;
+ *   *_NK     the same, and no session resumption (TCP_CRYPT_NOCACHE).
+ * Before connect()/listen().
+ */
+#define TCP_CRYPT_CMODE 0x7c0e
+#define TCP_CRYPT_CMODE_DEFAULT 0
+#define TCP_CRYPT_CMODE_ALWAYS 1
+#define TCP_CRYPT_CMODE_ALWAYS_NK 2
+#define TCP_CRYPT_CMODE_NEVER 3
+#define TCP_CRYPT_CMODE_NEVER_NK 4
+
+/*
+ * Arrays of int, at most TCPCRYPT_CONF_MAX entries, optlen = n * sizeof(int);
+ * optlen 0 returns to the daemon's default.  Before connect()/listen();
+ * getsockopt returns the socket's list (empty: the daemon's default).
+ *   PKCONF  the TEPs this socket may negotiate (RFC 8548 §7 identifiers,
+ *           e.g. 0x23 X25519), most preferred first; EINVAL for a TEP the
+ *           daemon does not implement;
+ *   CCONF   the AEADs offered in Init1 when this host is A, in order;
+ *   SCONF   the AEAD preference when this host is B (the first one the
+ *           peer offered in this list is chosen).
+ */
+#define TCP_CRYPT_PKCONF 0x7c0f
+#define TCP_CRYPT_CCONF 0x7c10
+#define TCP_CRYPT_SCONF 0x7c11
+#define TCPCRYPT_CONF_MAX 8
+
+/*
+ * int: 1 ignores TCP RST segments on this connection once tcpcrypt is on
+ * (they are not authenticated, RFC 8548 §6: an attacker can forge them).
+ * Liveness then comes from the peer's answers: an ignored RST makes the
+ * daemon start a key update (§3.8), whose answer from a live peer is
+ * authenticated; a peer that is really gone stops acknowledging and the
+ * connection times out.  Before connect()/listen().
+ */
+#define TCP_CRYPT_SECURST 0x7c12
 
 /* The session ID's size: TEP byte + K_LEN (RFC 8548 §3.4, §5). */
 #define TCPCRYPT_SESSID_LEN 33

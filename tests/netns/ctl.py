@@ -49,7 +49,10 @@ class Hdr(ctypes.Structure):
 
 
 class SockOpts(ctypes.Structure):
-    _fields_ = [("flags", ctypes.c_uint32)]
+    _fields_ = [("flags", ctypes.c_uint32), ("set", ctypes.c_uint32), ("nteps", ctypes.c_uint8),
+                ("ncaeads", ctypes.c_uint8), ("nsaeads", ctypes.c_uint8), ("reserved", ctypes.c_uint8),
+                ("teps", ctypes.c_uint8 * 8), ("caeads", ctypes.c_uint16 * 8),
+                ("saeads", ctypes.c_uint16 * 8)]
 
 
 class Connect(ctypes.Structure):
@@ -82,7 +85,7 @@ class RStatus(ctypes.Structure):
 
 
 class Opt(ctypes.Structure):
-    _fields_ = [("h", Hdr), ("name", ctypes.c_int32), ("len", ctypes.c_uint32), ("value", ctypes.c_uint8 * 64)]
+    _fields_ = [("h", Hdr), ("name", ctypes.c_int32), ("len", ctypes.c_uint32), ("value", ctypes.c_uint8 * 280)]
 
 
 class RHello(ctypes.Structure):

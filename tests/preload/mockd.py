@@ -51,14 +51,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # offsets with static assertions).
 HDR = struct.Struct("=HHi")              # op, len, err: 8 bytes
 ADDR = "I4x128s"                         # struct tc_ctl_addr: 136 bytes
-CONNECT = struct.Struct("=HHiII" + ADDR + ADDR)          # 288
+OPTS = "II4B8s16s16s"                     # struct tc_ctl_sockopts: 52 bytes, 9 fields
+CONNECT = struct.Struct("=HHiI" + OPTS + ADDR + ADDR)    # 336
 R_CONNECT = struct.Struct("=HHi" + ADDR)                 # 144
-LISTEN = struct.Struct("=HHiiI" + ADDR)                  # 152
+LISTEN = struct.Struct("=HHii" + OPTS + ADDR)            # 200
 R_LISTEN = struct.Struct("=HHi" + ADDR)                  # 144
 ACCEPTED = struct.Struct("=HHiI4x" + ADDR + ADDR)        # 288
 STATUS = struct.Struct("=HHiI")                          # 12
 R_STATUS = struct.Struct("=HHiIiiI" + ADDR + ADDR)       # 296
-OPT = struct.Struct("=HHiiI64s")                         # 80
+OPT = struct.Struct("=HHiiI280s")                        # 296
 R_HELLO = struct.Struct("=HHiII" + ADDR * 4 + "4sBB2x")  # 568
 
 OP_HELLO, OP_CONNECT, OP_LISTEN, OP_STATUS, OP_GETOPT, OP_SETOPT = 1, 2, 3, 4, 5, 6
@@ -211,16 +212,16 @@ class Mock:
             self.do_listen(c, LISTEN.unpack(data), fds)
         elif op == OP_STATUS and len(data) == STATUS.size and fds:
             self.do_status(c, STATUS.unpack(data)[3], fds[0])
-        elif op in (OP_GETOPT, OP_SETOPT) and len(data) == OPT.size and fds:
-            self.do_opt(c, op, OPT.unpack(data), fds[0])
+        elif op in (OP_GETOPT, OP_SETOPT) and len(data) == OPT.size:
+            self.do_opt(c, op, OPT.unpack(data), fds[0] if fds else None)
         else:
             self.note("BAD op=%d len=%d fds=%d" % (op, len(data), len(fds)))
             self.reply(c, HDR.pack(op + R_OFFSET, HDR.size, errno.EINVAL))
 
     def do_connect(self, c, req):
         _op, _len, _err, flags, opts = req[:5]
-        local = sa_unpack(req[5], req[6])
-        remote = sa_unpack(req[7], req[8])
+        local = sa_unpack(req[13], req[14])
+        remote = sa_unpack(req[15], req[16])
         self.note("CONNECT %s %d opts=%d flags=%d local=%s" % (
             remote[0] if remote else "?", remote[1] if remote else 0, opts, flags, local))
         rop = OP_CONNECT + R_OFFSET
@@ -321,7 +322,7 @@ class Mock:
 
     def do_listen(self, c, req, fds):
         _op, _len, _err, backlog, opts = req[:5]
-        local = sa_unpack(req[5], req[6])
+        local = sa_unpack(req[13], req[14])
         self.note("LISTEN %s %d backlog=%d opts=%d" % (
             local[0] if local else "?", local[1] if local else 0, backlog, opts))
         rop = OP_LISTEN + R_OFFSET
@@ -411,9 +412,18 @@ class Mock:
 
     def do_opt(self, c, op, req, fd):
         name, vlen, value = req[3], req[4], req[5]
-        conn = self.conns.get(os.fstat(fd).st_ino)
         rop = op + R_OFFSET
         self.note("%s %#x" % ("GETOPT" if op == OP_GETOPT else "SETOPT", name))
+        if fd is None:
+            # Only a cache flush comes without a connection.
+            err = 0 if op == OP_SETOPT and name == TC["TCP_CRYPT_CACHE_FLUSH"] else errno.EINVAL
+            self.reply(c, OPT.pack(rop, OPT.size, err, name, 0, b""))
+            return
+        if op == OP_SETOPT and name == 0:
+            # TC_CTL_OPT_LISTENER: new options for a listener
+            self.reply(c, OPT.pack(rop, OPT.size, 0, name, 0, b""))
+            return
+        conn = self.conns.get(os.fstat(fd).st_ino)
         if conn is None:
             self.reply(c, HDR.pack(rop, HDR.size, errno.ENOENT))
             return
