@@ -28,6 +28,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/init.h"
+#include "crypto/kex.h"
 #include "crypto/resume.h"
 #include "crypto/rng.h"
 #include "lwip/pbuf.h"
@@ -830,6 +831,18 @@ void tc_conn_opts(const struct tc_ctl_sockopts *eff, bool passive, struct tc_eno
     eno->app_aware = (f & (TC_CTL_O_APP_AWARE | TC_CTL_O_AA_MANDATORY)) != 0;
     eno->aa_mandatory = (f & TC_CTL_O_AA_MANDATORY) != 0;
     *mandatory = (f & TC_CTL_O_MANDATORY) != 0 && (f & TC_CTL_O_DISABLE) == 0;
+    /* TCP_CRYPT_PKCONF lists the most preferred first, ENO the other way
+     * round; TEPs this build lacks are left out (none: no offer at all). */
+    if (eff->nteps > 0) {
+        for (size_t i = eff->nteps; i-- > 0 && eno->nteps < sizeof(eno->teps);) {
+            if (tc_kex_find(eff->teps[i]) != NULL) {
+                eno->teps[eno->nteps++] = eff->teps[i];
+            }
+        }
+        if (eno->nteps == 0) {
+            eno->disable = true;
+        }
+    }
 }
 
 static int lwip_errno(err_t e)

@@ -78,10 +78,25 @@ static size_t pad4(size_t n)
     return (n + 3) & ~(size_t)3;
 }
 
-static bool supported(uint8_t id)
+/* The TEPs a connection may negotiate, in increasing priority: its own
+ * (TCP_CRYPT_PKCONF) or the daemon's. */
+static size_t pcb_teps(const struct eno_pcb *st, const uint8_t **teps)
 {
-    for (size_t k = 0; k < config.nteps; k++) {
-        if (config.teps[k] == id) {
+    if (st->opts.nteps > 0 && st->opts.nteps <= sizeof(st->opts.teps)) {
+        *teps = st->opts.teps;
+        return st->opts.nteps;
+    }
+    *teps = config.teps;
+    return config.nteps;
+}
+
+static bool supported(const struct eno_pcb *st, uint8_t id)
+{
+    const uint8_t *teps;
+    size_t n = pcb_teps(st, &teps);
+
+    for (size_t k = 0; k < n; k++) {
+        if (teps[k] == id) {
             return true;
         }
     }
@@ -99,7 +114,7 @@ static bool valid_for_us(void *ctx, const struct tc_eno_tep *a, const struct tc_
     struct eno_pcb *st = ctx;
 
     (void)a;
-    return supported(b->id) && (st->is_b || !b->v);
+    return supported(st, b->id) && (st->is_b || !b->v);
 }
 
 static void disable(struct eno_pcb *st, int reason)
@@ -295,9 +310,11 @@ static void build_active_option(struct eno_pcb *st)
     struct tc_eno_offer offers[4];
     uint8_t global = 0;
     bool with_global;
+    const uint8_t *teps;
+    size_t nteps = pcb_teps(st, &teps);
 
-    for (size_t k = 0; k < config.nteps; k++) {
-        offers[k] = (struct tc_eno_offer){config.teps[k], false, NULL, 0};
+    for (size_t k = 0; k < nteps; k++) {
+        offers[k] = (struct tc_eno_offer){teps[k], false, NULL, 0};
     }
     if (st->opts.role_b) {
         global |= TC_ENO_GOPT_B;
@@ -308,7 +325,7 @@ static void build_active_option(struct eno_pcb *st)
     /* The implicit global suboption is 0x00: send one only when needed. */
     with_global = global != 0;
     st->syn_len = (uint8_t)tc_eno_build_syn(st->syn_opt, sizeof(st->syn_opt), with_global, global,
-                                            offers, config.nteps);
+                                            offers, nteps);
 }
 
 /*
@@ -327,6 +344,8 @@ static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pc
     struct tc_eno_offer offer;
     uint8_t global = TC_ENO_GOPT_B;
     bool found = false;
+    const uint8_t *teps;
+    size_t nteps;
     int err;
 
     if (st == NULL) {
@@ -349,10 +368,11 @@ static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pc
         disable(st, err);
         return ERR_OK;
     }
-    for (size_t k = config.nteps; k-- > 0 && !found;) {
+    nteps = pcb_teps(st, &teps);
+    for (size_t k = nteps; k-- > 0 && !found;) {
         for (size_t j = 0; j < peer.nteps; j++) {
-            if (peer.teps[j].id == config.teps[k]) {
-                offer = (struct tc_eno_offer){config.teps[k], false, NULL, 0};
+            if (peer.teps[j].id == teps[k]) {
+                offer = (struct tc_eno_offer){teps[k], false, NULL, 0};
                 found = true;
                 break;
             }
@@ -408,7 +428,7 @@ int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts)
     }
     st->opts = *opts;
     st->state = TC_ENO_OFF;
-    if (pcb->state != LISTEN && !opts->disable && config.nteps > 0) {
+    if (pcb->state != LISTEN && !opts->disable && (config.nteps > 0 || opts->nteps > 0)) {
         build_active_option(st);
         st->state = st->syn_len > 0 ? TC_ENO_SYN_SENT : TC_ENO_OFF;
     }

@@ -34,6 +34,10 @@ struct tc_eno_opts {
     bool role_b;       /* b = 1 on an active opener (simultaneous open) */
     bool app_aware;    /* a = 1 */
     bool aa_mandatory; /* fall back unless the peer sets a = 1 */
+    /* TCP_CRYPT_PKCONF: the TEPs this socket may negotiate, in increasing
+     * priority like tc_eno_config; nteps 0: the daemon's. */
+    uint8_t teps[4];
+    size_t nteps;
 };
 
 enum tc_eno_state {
