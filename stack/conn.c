@@ -582,6 +582,24 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     return cb_result(pcb);
 }
 
+void tc_conn_rst_ignored(struct tcp_pcb *pcb)
+{
+    struct tc_conn *c = pcb->callback_arg;
+    char n[160];
+
+    if (c == NULL || c->sess == NULL || c->sess->state != TC_SESS_OPEN || c->finp_sealed) {
+        return;
+    }
+    /* §3.9: "implementations SHOULD ... initiate a re-key and send an
+     * (empty) frame"; the peer must answer with a frame of its own.  The
+     * poll callback sends it (not from inside lwIP's input processing). */
+    if (tc_channel_rekey(&c->sess->ch) == TC_OK) {
+        c->sess->ch.rekey_reply_due = true;
+    }
+    tc_log_conn("%s RST ignored (TCP_CRYPT_SECURST); checking the peer with a key update",
+                conn_name(c, n, sizeof(n)));
+}
+
 static err_t on_poll(void *arg, struct tcp_pcb *pcb)
 {
     struct tc_conn *c = arg;
@@ -830,6 +848,7 @@ void tc_conn_opts(const struct tc_ctl_sockopts *eff, bool passive, struct tc_eno
     eno->role_b = !passive && (f & TC_CTL_O_ROLE_B) != 0;
     eno->app_aware = (f & (TC_CTL_O_APP_AWARE | TC_CTL_O_AA_MANDATORY)) != 0;
     eno->aa_mandatory = (f & TC_CTL_O_AA_MANDATORY) != 0;
+    eno->securst = (f & TC_CTL_O_SECURST) != 0;
     *mandatory = (f & TC_CTL_O_MANDATORY) != 0 && (f & TC_CTL_O_DISABLE) == 0;
     /* TCP_CRYPT_PKCONF lists the most preferred first, ENO the other way
      * round; TEPs this build lacks are left out (none: no offer at all). */

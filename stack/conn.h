@@ -50,6 +50,8 @@ void tc_conn_fini(void);
 /* Once a second: handshake timeouts, records of closed connections whose
  * application end is gone, expired ephemeral keys. */
 void tc_conn_tick(void);
+/* tc_eno_config.rst_ignored: an RST was dropped under TCP_CRYPT_SECURST. */
+void tc_conn_rst_ignored(struct tcp_pcb *pcb);
 
 int tc_conn_connect(const struct tc_ctl_connect *req, struct tc_ctl_r_connect *rep, int *app_fd);
 int tc_conn_status(int fd, const struct tc_ctl_status *req, struct tc_ctl_r_status *rep);

@@ -284,6 +284,16 @@ static err_t hook_inpacket(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t
     if (st == NULL || pcb->state == TIME_WAIT) {
         return ERR_OK;
     }
+    /* TCP_CRYPT_SECURST: "RST segments are not authenticated" (RFC 8548 §6
+     * leaves TCP headers unprotected), so once encryption is on an attacker
+     * could end the connection with one.  Drop them; the relay then checks
+     * liveness with a key update, whose answer is authenticated (§3.9). */
+    if ((flags & TCP_RST) != 0 && st->opts.securst && st->state == TC_ENO_ON) {
+        if (config.rst_ignored != NULL) {
+            config.rst_ignored(pcb);
+        }
+        return ERR_VAL;
+    }
     if (st->state == TC_ENO_SYN_SENT && pcb->state == SYN_SENT &&
         (flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
         on_syn_ack(st, count, opt, len);

@@ -26,6 +26,9 @@ struct tc_eno_config {
      * most preferred, as ENO lists them, RFC 8547 §4.5). */
     uint8_t teps[4];
     size_t nteps;
+    /* Called for each RST dropped under TCP_CRYPT_SECURST (inside lwIP's
+     * input processing: only take note, send later). */
+    void (*rst_ignored)(struct tcp_pcb *pcb);
 };
 
 /* Per-socket choices (RFC 8547 §4.2, §9.1 of the notes). */
@@ -38,6 +41,7 @@ struct tc_eno_opts {
      * priority like tc_eno_config; nteps 0: the daemon's. */
     uint8_t teps[4];
     size_t nteps;
+    bool securst; /* drop RST segments once encryption is on */
 };
 
 enum tc_eno_state {

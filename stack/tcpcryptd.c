@@ -685,7 +685,9 @@ int main(int argc, char **argv)
     if (o.eno) {
         /* TEPs in increasing preference (RFC 8547 §4.5): X25519 first of all,
          * then X448; the P-curves are implemented but not offered. */
-        struct tc_eno_config ec = {.teps = {TC_TEP_X448, TC_TEP_X25519}, .nteps = 2};
+        struct tc_eno_config ec = {.teps = {TC_TEP_X448, TC_TEP_X25519},
+                                   .nteps = 2,
+                                   .rst_ignored = tc_conn_rst_ignored};
 
         if (o.nteps > 0) {
             /* --teps lists the most preferred first; ENO the other way round */
