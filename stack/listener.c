@@ -37,11 +37,28 @@ struct pending {
     struct tc_ctl_accepted msg;
 };
 
+/*
+ * SO_REUSEPORT ("listen ... reuseport" in nginx: one listening socket per
+ * worker on the same address and port): lwIP allows one listening pcb per
+ * address and port, so the listeners of such a group share it, and each new
+ * connection goes to the next member in turn that has room in its backlog,
+ * as the kernel spreads a group's connections.  The TCP-ENO options in the
+ * SYN-ACK are the first member's.
+ */
+struct tc_lgroup {
+    struct tcp_pcb *lpcb;
+    struct tc_listener *members; /* linked by gnext */
+    struct tc_listener *turn;    /* the next to get a connection */
+};
+
 struct tc_listener {
     struct tc_watch w;  /* the daemon end of the SEQPACKET pair */
     struct tc_watch kw; /* the application's kernel listener */
     int fd, kfd;
-    struct tcp_pcb *lpcb;
+    struct tc_lgroup *g;
+    struct tc_listener *gnext;
+    ip_addr_t ip; /* as bound (any for a wildcard) */
+    u8_t type;    /* IPADDR_TYPE_* of the lwIP pcb */
     bool mandatory;
     bool v6_sock;
     struct tc_ctl_sockopts sopts; /* effective TCP_CRYPT_* options */
@@ -197,11 +214,27 @@ static void listener_close(struct tc_listener *l)
         return;
     }
     l->closed = true;
-    if (l->lpcb != NULL) {
-        tcp_arg(l->lpcb, NULL);
-        tcp_accept(l->lpcb, NULL);
-        (void)tcp_close(l->lpcb); /* a LISTEN pcb: frees it, never fails */
-        l->lpcb = NULL;
+    if (l->g != NULL) {
+        struct tc_lgroup *g = l->g;
+
+        for (struct tc_listener **p = &g->members; *p != NULL; p = &(*p)->gnext) {
+            if (*p == l) {
+                *p = l->gnext;
+                break;
+            }
+        }
+        if (g->turn == l) {
+            g->turn = g->members;
+        }
+        l->g = NULL;
+        if (g->members == NULL) {
+            tcp_arg(g->lpcb, NULL);
+            tcp_accept(g->lpcb, NULL);
+            (void)tcp_close(g->lpcb); /* a LISTEN pcb: frees it, never fails */
+            free(g);
+        } else if (tc_conn_eno_enabled()) {
+            tc_eno_lwip_set_opts(g->lpcb, &g->members->opts);
+        }
     }
     tc_loop_del(&l->kw);
     if (l->kfd >= 0) {
@@ -309,9 +342,32 @@ static void on_kernel(struct tc_watch *w, uint32_t events)
     }
 }
 
+/* The member of g whose turn it is, skipping those with a full backlog
+ * (unless all are full). */
+static struct tc_listener *pick(struct tc_lgroup *g)
+{
+    struct tc_listener *start = g->turn != NULL ? g->turn : g->members, *l = start;
+
+    if (start == NULL) {
+        return NULL;
+    }
+    do {
+        struct tc_listener *next = l->gnext != NULL ? l->gnext : g->members;
+
+        if (l->qlen - kernel_pending(l) < l->backlog) {
+            g->turn = next;
+            return l;
+        }
+        l = next;
+    } while (l != start);
+    g->turn = start->gnext != NULL ? start->gnext : g->members;
+    return start;
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-    struct tc_listener *l = arg;
+    struct tc_lgroup *g = arg;
+    struct tc_listener *l = g != NULL ? pick(g) : NULL;
     struct pending p;
     struct tc_conn *c;
     bool aborted;
@@ -351,6 +407,61 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 static int clamp(int v, int lo, int hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A new member of an SO_REUSEPORT group (see struct tc_lgroup). */
+static int join(struct tc_lgroup *g, const struct tc_ctl_listen *req, int kfd,
+                const struct tc_ctl_addr *kaddr, uint16_t port, bool v6_sock,
+                struct tc_ctl_r_listen *rep, int *app_fd)
+{
+    struct tc_listener *l = calloc(1, sizeof(*l)), *first = g->members;
+    int app = -1, e = 0;
+    ino_t ino;
+
+    if (l == NULL) {
+        return ENOMEM;
+    }
+    l->w.fd = l->kw.fd = l->fd = l->kfd = -1;
+    ip_addr_copy(l->ip, first->ip);
+    l->type = first->type;
+    l->port = port;
+    l->v6_sock = v6_sock;
+    l->backlog = (size_t)clamp(req->backlog, BACKLOG_MIN, BACKLOG_MAX);
+    if (!tc_conn_effective(&req->opts, port, &l->sopts)) {
+        e = EOPNOTSUPP;
+    }
+    tc_conn_opts(&l->sopts, true, &l->opts, &l->mandatory);
+    if (e == 0) {
+        e = tc_conn_make_pair(SOCK_SEQPACKET, &app, &l->fd, &ino);
+        l->ino = ino;
+    }
+    if (e == 0 && (tc_loop_add(&l->w, l->fd, 0, on_app) != 0 ||
+                   tc_loop_add(&l->kw, kfd, EPOLLIN, on_kernel) != 0)) {
+        e = errno;
+    }
+    if (e != 0) {
+        tc_loop_del(&l->w);
+        tc_loop_del(&l->kw);
+        if (app >= 0) {
+            close(app);
+        }
+        if (l->fd >= 0) {
+            close(l->fd);
+        }
+        free(l);
+        return e;
+    }
+    l->kfd = kfd;
+    l->g = g;
+    l->gnext = first->gnext;
+    first->gnext = l;
+    l->next = listeners;
+    listeners->prev = l;
+    listeners = l;
+    rep->local = *kaddr;
+    *app_fd = app;
+    tc_debug("listening on port %u (SO_REUSEPORT, sharing)", port);
+    return 0;
 }
 
 int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *rep, int *app_fd)
@@ -399,6 +510,14 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     }
     /* An AF_INET6 wildcard listener takes IPv4 too unless IPV6_V6ONLY. */
     type = !v6_sock ? IPADDR_TYPE_V4 : (any && !v6only ? IPADDR_TYPE_ANY : IP_GET_TYPE(&ip));
+    /* The kernel let this socket bind where one of ours already listens:
+     * both set SO_REUSEPORT (the kernel checked it, and the user): join. */
+    for (struct tc_listener *o = listeners; o != NULL; o = o->next) {
+        if (!o->closed && o->g != NULL && o->port == port && o->type == type &&
+            ip_addr_cmp(&o->ip, &ip)) {
+            return join(o->g, req, kfd, &kaddr, port, v6_sock, rep, app_fd);
+        }
+    }
     pcb = tcp_new_ip_type((u8_t)type);
     if (pcb == NULL) {
         return ENOBUFS;
@@ -421,9 +540,9 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)clamp(req->backlog, 1, 255), &le);
     if (lpcb == NULL) {
         tcp_close(pcb);
-        /* ERR_USE: lwIP already listens on this address and port (a second
-         * SO_REUSEPORT listener, e.g. nginx "listen ... reuseport", which
-         * the daemon does not support): say so, not "no buffer space". */
+        /* ERR_USE: lwIP already listens on this address and port, for a
+         * listener that is not ours (or a different address type): say so,
+         * not "no buffer space". */
         return le == ERR_USE ? EADDRINUSE : ENOBUFS;
     }
     l = calloc(1, sizeof(*l));
@@ -435,7 +554,16 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     l->kw.fd = -1;
     l->fd = -1;
     l->kfd = -1;
-    l->lpcb = lpcb;
+    l->g = calloc(1, sizeof(*l->g));
+    if (l->g == NULL) {
+        free(l);
+        tcp_close(lpcb);
+        return ENOMEM;
+    }
+    l->g->lpcb = lpcb;
+    l->g->members = l;
+    ip_addr_copy(l->ip, ip);
+    l->type = (u8_t)type;
     l->port = port;
     l->v6_sock = v6_sock;
     l->backlog = (size_t)clamp(req->backlog, BACKLOG_MIN, BACKLOG_MAX);
@@ -465,11 +593,12 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
             close(l->fd);
         }
         tcp_close(lpcb);
+        free(l->g);
         free(l);
         return e;
     }
     l->kfd = kfd;
-    tcp_arg(lpcb, l);
+    tcp_arg(lpcb, l->g);
     tcp_accept(lpcb, on_accept);
     l->next = listeners;
     if (listeners != NULL) {
@@ -497,8 +626,8 @@ int tc_listener_setopts(int fd, const struct tc_ctl_sockopts *app)
             return EOPNOTSUPP;
         }
         tc_conn_opts(&l->sopts, true, &l->opts, &l->mandatory);
-        if (tc_conn_eno_enabled() && l->lpcb != NULL) {
-            tc_eno_lwip_set_opts(l->lpcb, &l->opts);
+        if (tc_conn_eno_enabled() && l->g != NULL && l->g->members == l) {
+            tc_eno_lwip_set_opts(l->g->lpcb, &l->opts);
         }
         return 0;
     }

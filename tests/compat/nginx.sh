@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nginx (Debian's nginx-light, unmodified) under tcpcrypt-run: master process
-# with 1 and 2 workers sharing the listener (fork after listen), epoll,
+# with 1 and 2 workers sharing the listener (fork after listen), and 2 workers
+# with "listen ... reuseport" (a listening socket each, SO_REUSEPORT), epoll,
 # sendfile, keep-alive.  Clients: curl and wrk under tcpcrypt-run (encrypted),
 # kernel curl (fallback), and curl under tcpcrypt-run to a kernel nginx;
 # `nginx -s reload` under load.
@@ -19,13 +20,15 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 BIG_SHA=$(sha "$WWW/big")
 SMALL_SHA=$(sha "$WWW/small")
 
-# site NAME WORKERS ADDR PORT: the static site with keep-alive and an access log.
+# site NAME WORKERS ADDR PORT [LISTEN-FLAGS]: the static site with keep-alive
+# and an access log naming the worker that served each request.
 site() {
-    nginx_conf "$1" "$2" "access_log $WORK/$1/logs/access.log;
+    nginx_conf "$1" "$2" "log_format byworker '\$pid \$status \$request';
+    access_log $WORK/$1/logs/access.log byworker;
     tcp_nopush on;
     keepalive_timeout 30;
     keepalive_requests 100000;
-    server { listen $3:$4; root $WWW; }"
+    server { listen $3:$4 ${5:-}; root $WWW; }"
 }
 
 # check_curl SIDE|kernel NS URLHOST TAG: curl fetches both files over one
@@ -65,23 +68,32 @@ run_wrk() {
 }
 
 port=8080
-for workers in 1 2; do
+for mode in 1 2 2r; do
     port=$((port + 1))
-    name=ngx$workers
-    site $name $workers 0.0.0.0 $port
+    workers=${mode%r}
+    name=ngx$mode
+    label="workers $workers"
+    [ "$mode" = 2r ] && label="workers 2 (reuseport)"
+    if [ "$mode" = 2r ]; then
+        # "listen ... reuseport": one listening socket per worker, all on
+        # the same port (SO_REUSEPORT); the daemon shares its listener.
+        site $name $workers 0.0.0.0 $port reuseport
+    else
+        site $name $workers 0.0.0.0 $port
+    fi
     run_tc A timeout 120 nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" >"$WORK/$name.log" 2>&1 &
     PIDS+=($!)
     wait_tcp "$NSA" 127.0.0.1 $port
     enc0=$(count_log B "established encrypted")
 
     check_curl tc "$A_IP" $port "w$workers curl"
-    say "workers $workers: curl under tcpcrypt-run: 5 MB + small file intact, keep-alive reused, Connection: close ok"
+    say "$label: curl under tcpcrypt-run: 5 MB + small file intact, keep-alive reused, Connection: close ok"
 
     rps=$(run_wrk "w$workers" "http://$A_IP:$port/small" strict)
-    say "workers $workers: wrk -c 20 3 s: $rps requests/s, no errors"
+    say "$label: wrk -c 20 3 s: $rps requests/s, no errors"
     enc1=$(count_log B "established encrypted")
     [ $((enc1 - enc0)) -ge 21 ] || fail "workers $workers: only $((enc1 - enc0)) encrypted connections in B's log"
-    say "workers $workers: $((enc1 - enc0)) connections established encrypted (daemon B log)"
+    say "$label: $((enc1 - enc0)) connections established encrypted (daemon B log)"
 
     # Reload under load: the new workers inherit the same listener.
     run_tc B timeout 30 wrk -t 2 -c 20 -d 3s "http://$A_IP:$port/small" >"$WORK/wrk-reload$workers.txt" 2>&1 &
@@ -94,13 +106,18 @@ for workers in 1 2; do
     sleep 0.5
     rps=$(run_wrk "w$workers-after-reload" "http://$A_IP:$port/small" strict)
     check_curl tc "$A_IP" $port "w$workers after reload"
-    say "workers $workers: nginx -s reload under load; after it: wrk $rps requests/s with no errors, curl intact ($(awk '/requests in/ {print $1}' "$WORK/wrk-reload$workers.txt") requests during the reload run)"
+    say "$label: nginx -s reload under load; after it: wrk $rps requests/s with no errors, curl intact ($(awk '/requests in/ {print $1}' "$WORK/wrk-reload$workers.txt") requests during the reload run)"
 
     # Fallback: the kernel's curl in namespace B.
     check_curl kernel "$A_IP" $port "w$workers kernel curl"
     pl0=$(count_log A "established plain")
     [ "$pl0" -ge 2 ] || fail "kernel curl: daemon A logged $pl0 plain connections"
-    say "workers $workers: kernel curl -> nginx under tcpcrypt-run: plain TCP, bytes intact"
+    say "$label: kernel curl -> nginx under tcpcrypt-run: plain TCP, bytes intact"
+    if [ "$mode" = 2r ]; then
+        nw=$(awk '{print $1}' "$WORK/$name/logs/access.log" | sort -u | wc -l)
+        [ "$nw" -ge 2 ] || fail "reuseport: only $nw worker served requests"
+        say "reuseport: requests were served by $nw workers, each on its own listening socket"
+    fi
     inns "$NSA" nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -s quit 2>/dev/null || true
     for _ in $(seq 50); do [ -f "$WORK/$name/nginx.pid" ] || break; sleep 0.1; done
 done
