@@ -199,6 +199,7 @@ static int connect_tcp(int fd, struct pl_sock *s, const struct sockaddr *addr, s
     struct pl_ctl_reply r;
     struct pl_addr remote;
     struct timeval sndtimeo;
+    struct pl_kopts kopts;
     enum pl_ctl_result res;
     int fl, e;
 
@@ -239,6 +240,7 @@ static int connect_tcp(int fd, struct pl_sock *s, const struct sockaddr *addr, s
         errno = ECONNABORTED;
         return -1;
     }
+    pl_kernel_opts_read(fd, &kopts);
     if (pl_install(fd, r.fd, s, &sndtimeo) < 0) {
         e = errno;
         pl_close_quietly(r.fd);
@@ -260,6 +262,7 @@ static int connect_tcp(int fd, struct pl_sock *s, const struct sockaddr *addr, s
     if (s->bits & PL_B_NODELAY) {
         pl_forward_nodelay(fd, 1); /* set on the kernel socket before connect() */
     }
+    pl_kernel_opts_forward(fd, &kopts);
     if (fl & O_NONBLOCK) {
         errno = EINPROGRESS;
         return -1;

@@ -195,6 +195,14 @@ enum pl_ctl_result pl_ctl_status(int fd, bool clear_error, struct tc_ctl_r_statu
 /* Tell the daemon the application's TCP_NODELAY (TC_CTL_SETOPT; lwIP's
  * Nagle is the daemon's).  Best effort: failures are ignored. */
 void pl_forward_nodelay(int fd, int on);
+/* Keepalive and linger set on the kernel socket before connect(): read
+ * before the daemon's fd replaces it, then passed to the daemon. */
+struct pl_kopts {
+    int keepalive, idle, intvl, cnt;
+    struct linger linger;
+};
+void pl_kernel_opts_read(int fd, struct pl_kopts *k);
+void pl_kernel_opts_forward(int fd, const struct pl_kopts *k);
 
 /* ------------------------------------------------------------ fds (fdops.c) */
 

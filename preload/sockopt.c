@@ -245,18 +245,68 @@ static enum pl_ctl_result daemon_opt(int fd, uint16_t op, int name, const void *
         op == TC_CTL_GETOPT ? offsetof(struct tc_ctl_opt, value) : sizeof(struct tc_ctl_hdr), r);
 }
 
-void pl_forward_nodelay(int fd, int on)
+/* SETOPT name (TCP_*, or TC_CTL_OPT_SOCKET(SO_*)) on a connection: 0 or an
+ * errno value. */
+static int forward_opt(int fd, int name, const void *val, socklen_t len)
 {
     struct pl_ctl_reply r;
 
-    if (daemon_opt(fd, TC_CTL_SETOPT, TCP_NODELAY, &on, sizeof(on), &r) == PL_CTL_OK) {
-        if (r.fd >= 0) {
-            PL_REAL(close)(r.fd);
-        }
-        if (r.u.h.err != 0) {
-            pl_debug("fd %d: TCP_NODELAY not taken by the daemon: errno %d", fd, r.u.h.err);
-        }
+    if (daemon_opt(fd, TC_CTL_SETOPT, name, val, len, &r) != PL_CTL_OK) {
+        return ENOPROTOOPT;
     }
+    if (r.fd >= 0) {
+        PL_REAL(close)(r.fd);
+    }
+    if (r.u.h.err != 0) {
+        pl_debug("fd %d: option 0x%x not taken by the daemon: errno %d", fd, name, r.u.h.err);
+        return pl_ctl_errno(r.u.h.err);
+    }
+    return 0;
+}
+
+void pl_forward_nodelay(int fd, int on)
+{
+    (void)forward_opt(fd, TCP_NODELAY, &on, sizeof(on));
+}
+
+void pl_kernel_opts_read(int fd, struct pl_kopts *k)
+{
+    socklen_t len = sizeof(int);
+
+    memset(k, 0, sizeof(*k));
+    if (PL_REAL(getsockopt)(fd, SOL_SOCKET, SO_KEEPALIVE, &k->keepalive, &len) != 0) {
+        k->keepalive = 0;
+    }
+    len = sizeof(int);
+    (void)PL_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k->idle, &len);
+    len = sizeof(int);
+    (void)PL_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k->intvl, &len);
+    len = sizeof(int);
+    (void)PL_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_KEEPCNT, &k->cnt, &len);
+    len = sizeof(k->linger);
+    if (PL_REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &k->linger, &len) != 0) {
+        memset(&k->linger, 0, sizeof(k->linger));
+    }
+}
+
+void pl_kernel_opts_forward(int fd, const struct pl_kopts *k)
+{
+    if (k->keepalive) {
+        (void)forward_opt(fd, TCP_KEEPIDLE, &k->idle, sizeof(int));
+        (void)forward_opt(fd, TCP_KEEPINTVL, &k->intvl, sizeof(int));
+        (void)forward_opt(fd, TCP_KEEPCNT, &k->cnt, sizeof(int));
+        (void)forward_opt(fd, TC_CTL_OPT_SOCKET(SO_KEEPALIVE), &k->keepalive, sizeof(int));
+    }
+    if (k->linger.l_onoff) {
+        (void)PL_REAL(setsockopt)(fd, SOL_SOCKET, SO_LINGER, &k->linger, sizeof(k->linger));
+        (void)forward_opt(fd, TC_CTL_OPT_SOCKET(SO_LINGER), &k->linger, sizeof(k->linger));
+    }
+}
+
+/* Linux's ranges for the keepalive parameters. */
+static bool keep_value_ok(int name, int v)
+{
+    return v >= 1 && v <= (name == TCP_KEEPCNT ? 127 : 32767);
 }
 
 static bool crypt_sock(int fd, struct pl_sock *s)
@@ -519,6 +569,26 @@ PL_EXPORT int getsockopt(int fd, int level, int name, void *restrict val, sockle
          * is the daemon's: its lwIP MSS (lwipopts.h TCP_MSS). */
         return put_int(val, len, PL_TCP_MSS);
     }
+    if (level == IPPROTO_TCP &&
+        (name == TCP_INFO || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT) &&
+        s.kind == PL_CONN) {
+        /* The TCP is the daemon's: its figures. */
+        struct pl_ctl_reply r;
+
+        if (daemon_opt(fd, TC_CTL_GETOPT, name, NULL, *len, &r) == PL_CTL_OK) {
+            if (r.fd >= 0) {
+                PL_REAL(close)(r.fd);
+            }
+            if (r.u.h.err == 0 && r.u.opt.len <= sizeof(r.u.opt.value) &&
+                offsetof(struct tc_ctl_opt, value) + r.u.opt.len <= r.len) {
+                socklen_t n = *len < r.u.opt.len ? *len : (socklen_t)r.u.opt.len;
+
+                memcpy(val, r.u.opt.value, n);
+                *len = n;
+                return 0;
+            }
+        }
+    }
     if (level == IPPROTO_TCP && name == TCP_INFO) {
         return tcp_info_of(&s, val, len);
     }
@@ -609,6 +679,23 @@ PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
                 pl_forward_nodelay(fd, (s.bits & PL_B_NODELAY) != 0);
             }
         }
+        if ((name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT) &&
+            s.kind == PL_CONN) {
+            int v, e2;
+
+            if (val == NULL) {
+                return fail(EFAULT);
+            }
+            if (len < sizeof(int)) {
+                return fail(EINVAL);
+            }
+            memcpy(&v, val, sizeof(v));
+            if (!keep_value_ok(name, v)) {
+                return fail(EINVAL);
+            }
+            e2 = forward_opt(fd, name, &v, sizeof(v));
+            return e2 != 0 && e2 != ENOENT ? fail(e2) : 0;
+        }
         return 0;
     case IPPROTO_IP:
     case IPPROTO_IPV6:
@@ -624,6 +711,13 @@ PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
         rc = PL_REAL(setsockopt)(fd, level, name, val, len);
         if (rc < 0 && (errno == EOPNOTSUPP || errno == ENOPROTOOPT)) {
             return 0; /* SO_REUSEPORT and the like: meaningless on the socketpair */
+        }
+        /* The daemon's TCP keeps the connection alive or resets it on
+         * close (SO_LINGER with a zero timeout). */
+        if (rc == 0 && s.kind == PL_CONN && (name == SO_KEEPALIVE || name == SO_LINGER)) {
+            e = errno;
+            (void)forward_opt(fd, TC_CTL_OPT_SOCKET(name), val, len);
+            errno = e;
         }
         return rc;
     default:

@@ -778,6 +778,13 @@ static void on_fd(struct tc_watch *w, uint32_t events)
             return;
         }
     }
+    if ((events & EPOLLHUP) && c->linger_rst && !c->eof_sent) {
+        /* SO_LINGER with a zero timeout: close() resets the connection. */
+        c->app_gone = true;
+        c->app_closed = true;
+        tc_conn_abort(c, ECONNRESET, "application closed with SO_LINGER 0");
+        return;
+    }
     if (events & (EPOLLHUP | EPOLLERR)) {
         /* Every application copy is closed, or, once we sent EOF, the
          * application shut its side down too: nothing more either way. */
@@ -1141,6 +1148,78 @@ static int opt_pubkeys(const struct tc_conn *c, struct tc_ctl_opt *rep)
     return 0;
 }
 
+/* TCP_INFO from the daemon's TCP: lwIP's own figures (its timers tick in
+ * TCP_SLOW_INTERVAL steps, so RTT and RTO are that coarse). */
+static int opt_tcp_info(const struct tc_conn *c, struct tc_ctl_opt *rep)
+{
+    const struct tcp_pcb *p = c->pcb;
+    struct tcp_info ti;
+    const uint32_t tick_us = TCP_SLOW_INTERVAL * 1000;
+
+    memset(&ti, 0, sizeof(ti));
+    if (p == NULL) {
+        ti.tcpi_state = TCP_CLOSE;
+    } else {
+        switch (p->state) {
+        case SYN_SENT:
+            ti.tcpi_state = TCP_SYN_SENT;
+            break;
+        case SYN_RCVD:
+            ti.tcpi_state = TCP_SYN_RECV;
+            break;
+        case ESTABLISHED:
+            ti.tcpi_state = TCP_ESTABLISHED;
+            break;
+        case FIN_WAIT_1:
+            ti.tcpi_state = TCP_FIN_WAIT1;
+            break;
+        case FIN_WAIT_2:
+            ti.tcpi_state = TCP_FIN_WAIT2;
+            break;
+        case CLOSE_WAIT:
+            ti.tcpi_state = TCP_CLOSE_WAIT;
+            break;
+        case CLOSING:
+            ti.tcpi_state = TCP_CLOSING;
+            break;
+        case LAST_ACK:
+            ti.tcpi_state = TCP_LAST_ACK;
+            break;
+        case TIME_WAIT:
+            ti.tcpi_state = TCP_TIME_WAIT;
+            break;
+        default:
+            ti.tcpi_state = TCP_CLOSE;
+            break;
+        }
+        ti.tcpi_retransmits = p->nrtx;
+        ti.tcpi_backoff = p->nrtx;
+        if (p->flags & TF_WND_SCALE) {
+            ti.tcpi_options |= TCPI_OPT_WSCALE;
+            ti.tcpi_snd_wscale = p->snd_scale & 0xf;
+            ti.tcpi_rcv_wscale = p->rcv_scale & 0xf;
+        }
+        if (p->flags & TF_SACK) {
+            ti.tcpi_options |= TCPI_OPT_SACK;
+        }
+        ti.tcpi_rto = (uint32_t)(p->rto > 0 ? p->rto : 0) * tick_us;
+        ti.tcpi_snd_mss = p->mss;
+        ti.tcpi_rcv_mss = p->mss;
+        ti.tcpi_advmss = TCP_MSS;
+        ti.tcpi_pmtu = p->mss + 40;
+        ti.tcpi_unacked = p->snd_queuelen;
+        ti.tcpi_rtt = (uint32_t)(p->sa > 0 ? p->sa >> 3 : 0) * tick_us;
+        ti.tcpi_rttvar = (uint32_t)(p->sv > 0 ? p->sv >> 2 : 0) * tick_us;
+        ti.tcpi_snd_ssthresh = p->mss > 0 ? p->ssthresh / p->mss : 0;
+        ti.tcpi_snd_cwnd = p->mss > 0 ? p->cwnd / p->mss : 0;
+        ti.tcpi_rcv_space = p->rcv_wnd;
+        ti.tcpi_rcv_ssthresh = p->rcv_ann_wnd;
+    }
+    rep->len = sizeof(ti);
+    memcpy(rep->value, &ti, sizeof(ti));
+    return 0;
+}
+
 static void opt_list(struct tc_ctl_opt *rep, const void *list, size_t n, bool wide)
 {
     int v[TC_CTL_LIST_MAX];
@@ -1203,6 +1282,18 @@ int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep)
         return 0;
     case TCP_CRYPT_SCONF:
         opt_list(rep, o->saeads, o->nsaeads, true);
+        return 0;
+    case TCP_INFO:
+        return opt_tcp_info(c, rep);
+    case TCP_KEEPIDLE:
+    case TCP_KEEPINTVL:
+    case TCP_KEEPCNT:
+        if (c->pcb == NULL) {
+            return ENOTCONN;
+        }
+        opt_int(rep, req->name == TCP_KEEPIDLE    ? (int)(c->pcb->keep_idle / 1000)
+                     : req->name == TCP_KEEPINTVL ? (int)(c->pcb->keep_intvl / 1000)
+                                                  : (int)c->pcb->keep_cnt);
         return 0;
     default:
         break;
@@ -1269,6 +1360,45 @@ int tc_conn_setopt(int fd, const struct tc_ctl_opt *req)
         peer_len = tc_conn_peer_id(&c->remote_ip, peer);
         tc_debug("resumption cache: %zu entries of a peer flushed on request",
                  tc_resume_flush_peer(&resume_cache, peer, peer_len));
+        return 0;
+    }
+    if (req->name == TC_CTL_OPT_SOCKET(SO_LINGER)) {
+        struct linger lg;
+
+        if (req->len < sizeof(lg)) {
+            return EINVAL;
+        }
+        memcpy(&lg, req->value, sizeof(lg));
+        /* l_linger 0: close() resets the connection (RFC 9293 abort), as
+         * with the kernel; other values: a normal close (the application's
+         * close() cannot wait for the daemon). */
+        c->linger_rst = lg.l_onoff != 0 && lg.l_linger == 0;
+        return 0;
+    }
+    if (req->name == TC_CTL_OPT_SOCKET(SO_KEEPALIVE) || req->name == TCP_KEEPIDLE ||
+        req->name == TCP_KEEPINTVL || req->name == TCP_KEEPCNT) {
+        if (req->len < sizeof(v)) {
+            return EINVAL;
+        }
+        memcpy(&v, req->value, sizeof(v));
+        if (c->pcb == NULL) {
+            return 0;
+        }
+        if (req->name == TC_CTL_OPT_SOCKET(SO_KEEPALIVE)) {
+            if (v) {
+                ip_set_option(c->pcb, SOF_KEEPALIVE);
+            } else {
+                ip_reset_option(c->pcb, SOF_KEEPALIVE);
+            }
+        } else if (v < 1 || v > (req->name == TCP_KEEPCNT ? 127 : 32767)) {
+            return EINVAL;
+        } else if (req->name == TCP_KEEPIDLE) {
+            c->pcb->keep_idle = (u32_t)v * 1000;
+        } else if (req->name == TCP_KEEPINTVL) {
+            c->pcb->keep_intvl = (u32_t)v * 1000;
+        } else {
+            c->pcb->keep_cnt = (u32_t)v;
+        }
         return 0;
     }
     if (req->name == TCP_NODELAY) {

@@ -41,6 +41,7 @@ struct tc_conn {
     bool peer_fin;    /* the peer's FIN arrived */
     bool fin_checked; /* tcpcrypt: tc_sess_peer_fin() done */
     bool eof_sent;    /* shutdown(fd, SHUT_WR): the application sees EOF */
+    bool linger_rst;  /* SO_LINGER 0: the application's close() resets */
     bool zombie;      /* over: only the record stays, for STATUS */
     bool dropped;     /* unlinked, freed after this round */
     ip_addr_t local_ip, remote_ip;

@@ -189,6 +189,9 @@ struct tc_ctl_status {
  * replaces its options (value: struct tc_ctl_sockopts) for the connections
  * accepted from then on. */
 #define TC_CTL_OPT_LISTENER 0
+/* SOL_SOCKET options the daemon's TCP acts on (SO_KEEPALIVE, SO_LINGER);
+ * other names are IPPROTO_TCP's (TCP_NODELAY, TCP_KEEP*, TCP_INFO). */
+#define TC_CTL_OPT_SOCKET(so) (0x10000 | (so))
 struct tc_ctl_opt {
     struct tc_ctl_hdr h;
     int32_t name;   /* TCP_CRYPT_* */
