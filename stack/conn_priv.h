@@ -68,6 +68,7 @@ struct tc_conn {
     uint8_t sid[TC_SESSID_LEN];
     bool is_b;
     uint8_t tep_byte, peer_global;
+    struct tc_bytes bytes; /* stack/stats.h */
 };
 
 /* relay.c: move bytes both ways until blocked, update the events watched on
