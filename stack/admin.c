@@ -260,14 +260,16 @@ static int do_sessions(struct tc_ctl_r_admin *rep, int *out_fd)
 static int do_cache(struct tc_ctl_r_admin *rep, int *out_fd)
 {
     const struct tc_resume_cache *c = tc_conn_resume_cache();
-    struct tc_ctl_a_cache *v = calloc(c->cap > 0 ? c->cap : 1, sizeof(*v));
-    size_t n;
+    uint64_t now = now_ms();
+    /* Room for the live entries only: the cache may have a million slots. */
+    size_t live = tc_resume_count(c, now), n;
+    struct tc_ctl_a_cache *v = calloc(live > 0 ? live : 1, sizeof(*v));
     int err = 0;
 
     if (v == NULL) {
         return ENOMEM;
     }
-    n = tc_admin_cache_records(c, now_ms(), v, c->cap);
+    n = tc_admin_cache_records(c, now, v, live);
     *out_fd = memfd_with(v, n * sizeof(*v), &err);
     free(v);
     rep->rec_len = sizeof(struct tc_ctl_a_cache);

@@ -267,7 +267,7 @@ int main(int argc, char **argv)
         path = TC_CTL_DEFAULT_PATH;
     }
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_CONTROL:
             path = optarg;

@@ -183,13 +183,26 @@ inns "$NSA" env TCPCRYPT_SOCKET="$WORK/A.sock" timeout 20 "$CTL" status | grep -
     fail "\$TCPCRYPT_SOCKET is not used"
 say "bad command, bad option, absent daemon: one error line each, exit 2 or 1"
 
-# 8. Closing: everything ends as closed, nothing aborted.
+# 8. A refused connection counts as failed, with its reason (options may
+# also follow the command).
+run_tc A "$PY" -c 'import socket,sys
+try:
+    socket.create_connection((sys.argv[1], 7999), 10)
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)' "$B_IP" || fail "connecting to a closed port was not refused"
+ctl A status --json >"$WORK/st5.json" || fail "status --json after the command failed"
+check "$WORK/st5.json" "d['connections']['failed'] == 1 and d['connections']['failed_reasons'] == {'refused': 1}"
+check "$WORK/st5.json" "d['connections']['aborted'] == 0 and d['connections']['encrypted'] == 3"
+say "a refused connect: failed 1 (refused)"
+
+# 9. Closing: everything ends as closed, nothing aborted.
 touch "$STOP"
 for _ in $(seq 100); do
     ctl A --json status >"$WORK/st4.json"
     [ "$(jq_py "$WORK/st4.json" "d['connections']['open']")" = 0 ] && break
     sleep 0.1
 done
-check "$WORK/st4.json" "d['connections']['open'] == 0 and d['connections']['closed'] == 4 and d['connections']['aborted'] == 0"
-say "after close: open 0, closed 4, aborted 0"
+check "$WORK/st4.json" "d['connections']['open'] == 0 and d['connections']['closed'] == 5 and d['connections']['aborted'] == 0"
+say "after close: open 0, closed 5 (one of them refused), aborted 0"
 say "PASS"
