@@ -3,8 +3,9 @@
 # two programs under tcpcrypt-run and a plain one from a kernel client, both
 # held open; status counters (text and --json), sessions with the session ID
 # the applications read, the key log switched on and off at run time, the
-# resumption cache listing and flush, EPERM for an unprivileged user, and one
-# clear error line for a bad command or an absent daemon.
+# resumption cache listing and flush, EPERM for an unprivileged user, one
+# clear error line for a bad command or an absent daemon, and failed and
+# aborted connections counted with their reasons.
 TEST_NAME=ctl_tool
 . "$(dirname "$0")/lib.sh"
 need timeout setpriv
@@ -51,7 +52,7 @@ grep -qE "^key log +off$" "$WORK/st0.txt" || fail "status does not show the key 
 
 # 1. An encrypted connection (tcpcrypt-run on both sides) and a plain one
 # (B's kernel client to A's daemon), held open.
-run_tc A timeout 150 "$PY" "$HOLD" server $PORT 4 "$STOP" --sessid-opt "$SID" >"$WORK/srv.json" 2>"$WORK/srv.log" &
+run_tc A timeout 150 "$PY" "$HOLD" server $PORT 5 "$STOP" --sessid-opt "$SID" >"$WORK/srv.json" 2>"$WORK/srv.log" &
 wait_lines "$WORK/srv.json" 1
 run_tc B timeout 150 "$PY" "$HOLD" client "$A_IP" $PORT "$STOP" --sessid-opt "$SID" >"$WORK/c1.json" 2>"$WORK/c1.log" &
 wait_lines "$WORK/c1.json" 1
@@ -196,13 +197,27 @@ check "$WORK/st5.json" "d['connections']['failed'] == 1 and d['connections']['fa
 check "$WORK/st5.json" "d['connections']['aborted'] == 0 and d['connections']['encrypted'] == 3"
 say "a refused connect: failed 1 (refused)"
 
-# 9. Closing: everything ends as closed, nothing aborted.
+# 9. A client that closes with unread data resets the connection: aborted
+# (reset) at both daemons.
+run_tc B timeout 60 "$PY" "$HOLD" client "$A_IP" $PORT "$STOP" --sessid-opt "$SID" --unread >"$WORK/c4.json" 2>"$WORK/c4.log" ||
+    fail "unread client failed: $(cat "$WORK/c4.log")"
+for side in A B; do
+    for _ in $(seq 100); do
+        ctl $side --json status >"$WORK/st6$side.json"
+        [ "$(jq_py "$WORK/st6$side.json" "d['connections']['aborted']")" = 1 ] && break
+        sleep 0.1
+    done
+    check "$WORK/st6$side.json" "d['connections']['aborted_reasons'] == {'reset': 1} and d['connections']['encrypted'] == 4"
+done
+say "a client closing with unread data: aborted 1 (reset) at both daemons"
+
+# 10. Closing: everything else ends as closed, nothing more aborted.
 touch "$STOP"
 for _ in $(seq 100); do
     ctl A --json status >"$WORK/st4.json"
     [ "$(jq_py "$WORK/st4.json" "d['connections']['open']")" = 0 ] && break
     sleep 0.1
 done
-check "$WORK/st4.json" "d['connections']['open'] == 0 and d['connections']['closed'] == 5 and d['connections']['aborted'] == 0"
-say "after close: open 0, closed 5 (one of them refused), aborted 0"
+check "$WORK/st4.json" "d['connections']['open'] == 0 and d['connections']['closed'] == 6 and d['connections']['aborted'] == 1"
+say "after close: open 0, closed 6 (one refused, one reset), aborted 1"
 say "PASS"

@@ -2,13 +2,16 @@
 """Open TCP connections and keep them open, for tests that inspect them.
 
   hold.py server PORT COUNT STOPFILE [--sessid-opt N]
-  hold.py client HOST PORT STOPFILE [--sessid-opt N]
+  hold.py client HOST PORT STOPFILE [--sessid-opt N] [--unread]
 
 Each connection exchanges one line both ways (the client's "hello ..."
 then the server's "welcome ..."), then prints one JSON line (local and
 remote address, the session ID from getsockopt(IPPROTO_TCP, N) in hex or
 the errno name) and stays open until STOPFILE exists (at most 120 s).
-The server prints {"listening": PORT} first.  Plain socket calls only, so
+The server prints {"listening": PORT} first.  With --unread the client
+closes as soon as the first byte of the server's line arrived, without
+reading it: the connection is reset (as a kernel does on close with unread
+data).  Plain socket calls only, so
 under LD_PRELOAD it behaves as any program.
 """
 import errno
@@ -56,6 +59,9 @@ def hold(stopfile):
 def main():
     args = sys.argv[1:]
     opt = None
+    unread = "--unread" in args
+    if unread:
+        args.remove("--unread")
     if "--sessid-opt" in args:
         i = args.index("--sessid-opt")
         opt = int(args[i + 1], 0)
@@ -73,14 +79,22 @@ def main():
             if readline(s) != HELLO:
                 print(json.dumps({"error": "bad hello"}), flush=True)
                 return 1
-            s.sendall(WELCOME)
-            report(s, opt)
+            try:
+                s.sendall(WELCOME)
+                report(s, opt)
+            except OSError as e:  # a client that reset at once (--unread)
+                print(json.dumps({"error": errno.errorcode.get(e.errno, str(e.errno))}), flush=True)
             conns.append(s)
         hold(stopfile)
         return 0
     host, port, stopfile = args[1], int(args[2]), args[3]
     s = socket.create_connection((host, port), 10)
     s.sendall(HELLO)
+    if unread:
+        s.recv(1, socket.MSG_PEEK)
+        report(s, opt)
+        s.close()
+        return 0
     if readline(s) != WELCOME:
         print(json.dumps({"error": "bad welcome"}), flush=True)
         return 1
