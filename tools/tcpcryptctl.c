@@ -307,6 +307,14 @@ int main(int argc, char **argv)
         if (kfd < 0) {
             die("keylog on: %s: %s", file, strerror(errno));
         }
+        {
+            struct stat st;
+
+            /* The daemon takes regular files only (a FIFO could block it). */
+            if (fstat(kfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                die("keylog on: %s: not a regular file", file);
+            }
+        }
     } else if (strcmp(cmd, "keylog") == 0 && nargs == 1 && strcmp(argv[optind + 1], "off") == 0) {
         what = TC_CTL_A_KEYLOG_OFF;
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "sessions") == 0 ||
