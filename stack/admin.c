@@ -4,7 +4,8 @@
  * Who may ask: the control socket is mode 0666 (every application that
  * uses tcpcrypt reaches it), so the requester's SO_PEERCRED decides.
  * STATUS (counters since start and the daemon's own addresses, which any
- * application learns from HELLO anyway) is open to every local user.
+ * application learns from HELLO anyway) is open to every local user, but
+ * only root and the daemon's uid see where the key log goes.
  * SESSIONS (the addresses and session IDs of every user's connections),
  * CACHE (peers), FLUSH and the key log are for root and the daemon's own
  * uid only; others get EPERM.
@@ -125,7 +126,7 @@ static void link_fields(struct tc_ctl_a_status *s)
     }
 }
 
-static int do_status(struct tc_ctl_r_admin *rep, int *out_fd)
+static int do_status(bool privileged, struct tc_ctl_r_admin *rep, int *out_fd)
 {
     struct tc_ctl_a_status *s = calloc(1, sizeof(*s));
     struct counts k = {0, 0};
@@ -139,7 +140,10 @@ static int do_status(struct tc_ctl_r_admin *rep, int *out_fd)
     snprintf(s->version, sizeof(s->version), "%s", PACKAGE_VERSION);
     snprintf(s->link, sizeof(s->link), "%s", tc_stats.link);
     link_fields(s);
-    tc_keylog_where(s->keylog, sizeof(s->keylog));
+    if (privileged) {
+        /* Where secrets go is for those who may switch it. */
+        tc_keylog_where(s->keylog, sizeof(s->keylog));
+    }
     s->keylog_on = tc_keylog_on();
     s->eno = tc_conn_get_config()->eno;
     s->uptime_ms = now - tc_stats.start_ms;
@@ -282,6 +286,7 @@ static int do_cache(struct tc_ctl_r_admin *rep, int *out_fd)
 int tc_admin(int sock, const struct tc_ctl_admin *req, int fd, struct tc_ctl_r_admin *rep,
              int *out_fd)
 {
+    bool priv;
     int err;
 
     *out_fd = -1;
@@ -289,12 +294,13 @@ int tc_admin(int sock, const struct tc_ctl_admin *req, int fd, struct tc_ctl_r_a
     if (req->what < TC_CTL_A_STATUS || req->what > TC_CTL_A_KEYLOG_OFF || req->flags != 0) {
         return EINVAL;
     }
-    if (req->what != TC_CTL_A_STATUS && !privileged(sock)) {
+    priv = privileged(sock);
+    if (req->what != TC_CTL_A_STATUS && !priv) {
         return EPERM;
     }
     switch (req->what) {
     case TC_CTL_A_STATUS:
-        return do_status(rep, out_fd);
+        return do_status(priv, rep, out_fd);
     case TC_CTL_A_SESSIONS:
         return do_sessions(rep, out_fd);
     case TC_CTL_A_CACHE:

@@ -234,7 +234,7 @@ struct tc_ctl_a_status {
     uint32_t naddrs;
     uint32_t ngateways;
     char gateways[2][TC_CTL_A_NAME];
-    char keylog[256]; /* where the key log goes, "" when off */
+    char keylog[256]; /* where the key log goes ("" when off, or for other users) */
     uint32_t keylog_on;
     uint32_t eno; /* TCP-ENO negotiated (not --no-eno) */
     uint64_t uptime_ms;

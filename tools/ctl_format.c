@@ -233,7 +233,7 @@ static void status_json(FILE *f, const struct tc_ctl_a_status *s)
             s->tx_frames);
     fprintf(f, ", \"tcp_eno\": %s, \"keylog\": ", s->eno ? "true" : "false");
     if (s->keylog_on) {
-        json_str(f, FIELD(b, s->keylog));
+        json_str(f, s->keylog[0] != '\0' ? FIELD(b, s->keylog) : "on");
     } else {
         fprintf(f, "null");
     }
@@ -299,7 +299,7 @@ static void status_text(FILE *f, const struct tc_ctl_a_status *s)
     }
     kv(f, "gateways", "%s", list[0] ? list : "-");
     kv(f, "tcp-eno", "%s", s->eno ? "on" : "off (--no-eno)");
-    kv(f, "key log", "%s", s->keylog_on ? FIELD(b, s->keylog) : "off");
+    kv(f, "key log", "%s", !s->keylog_on ? "off" : s->keylog[0] != '\0' ? FIELD(b, s->keylog) : "on");
     kv(f, "encrypted", "%" PRIu64, s->encrypted);
     kv(f, "  resumed", "%" PRIu64, s->resumed);
     kv(f, "plain (fallback)", "%" PRIu64, s->plain);

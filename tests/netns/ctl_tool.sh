@@ -117,6 +117,8 @@ ctl A keylog on "$WORK/rt.keys" >/dev/null || fail "keylog on failed"
 [ "$(stat -c %a "$WORK/rt.keys")" = 600 ] || fail "run-time key log mode $(stat -c %a "$WORK/rt.keys")"
 ctl A --json status >"$WORK/st2.json" || fail "status failed"
 check "$WORK/st2.json" "d['keylog'] == '$WORK/rt.keys'"
+nobody --json status >"$WORK/st2n.json" || fail "status as nobody failed"
+check "$WORK/st2n.json" "d['keylog'] == 'on'"
 run_tc B timeout 150 "$PY" "$HOLD" client "$A_IP" $PORT "$STOP" --sessid-opt "$SID" >"$WORK/c2.json" 2>"$WORK/c2.log" &
 wait_lines "$WORK/c2.json" 1
 sid2=$(jline "$WORK/c2.json" 1 sessid)
