@@ -117,7 +117,8 @@ static void link_fields(struct tc_ctl_a_status *s)
         } else {
             char *save2 = NULL;
 
-            for (char *a = strtok_r(part, " ", &save2); a != NULL; a = strtok_r(NULL, " ", &save2)) {
+            for (char *a = strtok_r(part, " ", &save2); a != NULL;
+                 a = strtok_r(NULL, " ", &save2)) {
                 if (s->naddrs < sizeof(s->addrs) / sizeof(s->addrs[0])) {
                     snprintf(s->addrs[s->naddrs++], sizeof(s->addrs[0]), "%s", a);
                 }

@@ -59,7 +59,7 @@ struct tc_conn_info {
     bool passive, encrypted, is_b, has_sid;
     bool open; /* the TCP side or the daemon end is still there */
     uint8_t tep_byte;
-    const char *aead; /* NULL when unknown (plain, or the session is gone) */
+    const char *aead;   /* NULL when unknown (plain, or the session is gone) */
     const uint8_t *sid; /* TC_SESSID_LEN bytes when has_sid */
     int read_error;
     struct tc_bytes bytes;

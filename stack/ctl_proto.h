@@ -205,7 +205,7 @@ struct tc_ctl_opt {
 
 struct tc_ctl_admin {
     struct tc_ctl_hdr h;
-    uint32_t what; /* TC_CTL_A_* */
+    uint32_t what;  /* TC_CTL_A_* */
     uint32_t flags; /* 0 */
 };
 
@@ -221,7 +221,7 @@ struct tc_ctl_r_admin {
 
 /* How many connections ended one way, and why. */
 struct tc_ctl_a_reason {
-    char key[24];  /* short, for JSON: "no_eno", "integrity", ... */
+    char key[24];             /* short, for JSON: "no_eno", "integrity", ... */
     char text[TC_CTL_A_NAME]; /* for people */
     uint64_t count;
 };
@@ -246,8 +246,8 @@ struct tc_ctl_a_status {
     uint64_t aborted;   /* ended abnormally once established (RST, integrity failure) */
     uint64_t closed;    /* finished, any way */
     /* Now. */
-    uint64_t open;      /* connections with a TCP side or an application end */
-    uint64_t records;   /* connection records kept (closed ones the application still holds) */
+    uint64_t open;    /* connections with a TCP side or an application end */
+    uint64_t records; /* connection records kept (closed ones the application still holds) */
     uint64_t listeners;
     uint64_t cache_entries;
     /* Bytes since start: application bytes (plaintext) and TCP payload
@@ -264,7 +264,7 @@ struct tc_ctl_a_status {
 #define TC_CTL_A_F_PASSIVE 0x02 /* accepted by a listener */
 #define TC_CTL_A_F_ROLE_B 0x04
 #define TC_CTL_A_F_RESUMED 0x08
-#define TC_CTL_A_F_SID 0x10 /* sid is known */
+#define TC_CTL_A_F_SID 0x10  /* sid is known */
 #define TC_CTL_A_F_OPEN 0x20 /* TCP side or daemon end still there */
 
 struct tc_ctl_a_conn {
@@ -292,8 +292,8 @@ struct tc_ctl_a_cache {
     uint16_t aead;
     char tep_name[16];
     char aead_name[24];
-    uint64_t i;             /* index of the next unused secret */
-    uint64_t idle_ms;       /* since stored or last used */
+    uint64_t i;       /* index of the next unused secret */
+    uint64_t idle_ms; /* since stored or last used */
     uint64_t expires_in_ms;
 };
 

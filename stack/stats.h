@@ -33,13 +33,13 @@ enum tc_stats_fallback {
 };
 
 enum tc_stats_end {
-    TC_END_INTEGRITY,  /* EBADMSG: tag or tcpcrypt protocol failure */
-    TC_END_HANDSHAKE,  /* ETIMEDOUT before the tcpcrypt session opened */
-    TC_END_TIMEOUT,    /* ETIMEDOUT otherwise */
-    TC_END_RESET,      /* ECONNRESET */
-    TC_END_REFUSED,    /* ECONNREFUSED (RST to SYN, or mandatory encryption) */
-    TC_END_UNREACH,    /* EHOSTUNREACH */
-    TC_END_NOMEM,      /* ENOMEM, ENOBUFS */
+    TC_END_INTEGRITY, /* EBADMSG: tag or tcpcrypt protocol failure */
+    TC_END_HANDSHAKE, /* ETIMEDOUT before the tcpcrypt session opened */
+    TC_END_TIMEOUT,   /* ETIMEDOUT otherwise */
+    TC_END_RESET,     /* ECONNRESET */
+    TC_END_REFUSED,   /* ECONNREFUSED (RST to SYN, or mandatory encryption) */
+    TC_END_UNREACH,   /* EHOSTUNREACH */
+    TC_END_NOMEM,     /* ENOMEM, ENOBUFS */
     TC_END_OTHER,
     TC_END_MAX
 };

@@ -15,12 +15,12 @@
 #include "tools/ctl_format.h"
 
 /* The output of fn as a string (caller frees). */
-#define CAPTURE(out, call)                            \
-    do {                                              \
-        size_t len_;                                  \
-        FILE *f = open_memstream(&(out), &len_);      \
-        call;                                         \
-        fclose(f);                                    \
+#define CAPTURE(out, call)                       \
+    do {                                         \
+        size_t len_;                             \
+        FILE *f = open_memstream(&(out), &len_); \
+        call;                                    \
+        fclose(f);                               \
     } while (0)
 
 static bool contains(const void *hay, size_t n, const void *needle, size_t m)
@@ -174,7 +174,8 @@ static void test_sessions_and_status(void)
     CHECK(strstr(out, "\"error\": \"EBADMSG\"}") != NULL);
     free(out);
     CAPTURE(out, tc_fmt_sessions(f, v, 1, false));
-    CHECK(strstr(out, "xxxxxxxxxxxxxxxx (EBADMSG)  encrypted  TTTTTTTTTTTTTTTT  AEAD_AES_256_GCM  B") !=
+    CHECK(strstr(out,
+                 "xxxxxxxxxxxxxxxx (EBADMSG)  encrypted  TTTTTTTTTTTTTTTT  AEAD_AES_256_GCM  B") !=
           NULL);
     CHECK(strstr(out, "yes      5   0    0s   a301ff\n") != NULL);
     free(out);

@@ -80,7 +80,8 @@ char *tc_fmt_peer(char *buf, size_t len, const uint8_t *peer, size_t peer_len)
     size_t n = peer_len;
 
     /* An optional leading family byte: 4, 6, AF_INET or AF_INET6. */
-    if ((n == 5 && (p[0] == 4 || p[0] == AF_INET)) || (n == 17 && (p[0] == 6 || p[0] == AF_INET6))) {
+    if ((n == 5 && (p[0] == 4 || p[0] == AF_INET)) ||
+        (n == 17 && (p[0] == 6 || p[0] == AF_INET6))) {
         p++;
         n--;
     }
@@ -248,8 +249,8 @@ static void status_json(FILE *f, const struct tc_ctl_a_status *s)
     reasons_json(f, "aborted_reasons", s->aborts, s->naborted);
     fprintf(f,
             "}, \"listeners\": %" PRIu64 ", \"cache_entries\": %" PRIu64
-            ", \"bytes\": {\"app_in\": %" PRIu64 ", \"app_out\": %" PRIu64
-            ", \"wire_in\": %" PRIu64 ", \"wire_out\": %" PRIu64 "}}\n",
+            ", \"bytes\": {\"app_in\": %" PRIu64 ", \"app_out\": %" PRIu64 ", \"wire_in\": %" PRIu64
+            ", \"wire_out\": %" PRIu64 "}}\n",
             s->listeners, s->cache_entries, s->app_in, s->app_out, s->wire_in, s->wire_out);
 }
 
@@ -299,7 +300,10 @@ static void status_text(FILE *f, const struct tc_ctl_a_status *s)
     }
     kv(f, "gateways", "%s", list[0] ? list : "-");
     kv(f, "tcp-eno", "%s", s->eno ? "on" : "off (--no-eno)");
-    kv(f, "key log", "%s", !s->keylog_on ? "off" : s->keylog[0] != '\0' ? FIELD(b, s->keylog) : "on");
+    kv(f, "key log", "%s",
+       !s->keylog_on          ? "off"
+       : s->keylog[0] != '\0' ? FIELD(b, s->keylog)
+                              : "on");
     kv(f, "encrypted", "%" PRIu64, s->encrypted);
     kv(f, "  resumed", "%" PRIu64, s->resumed);
     kv(f, "plain (fallback)", "%" PRIu64, s->plain);
@@ -382,9 +386,9 @@ static void sessions_json(FILE *f, const struct tc_ctl_a_conn *v, size_t n)
 
 static void sessions_text(FILE *f, const struct tc_ctl_a_conn *v, size_t n)
 {
-    static const char *const head[] = {"ID",   "LOCAL",   "REMOTE",     "STATE", "MODE",
-                                       "TEP",  "AEAD",    "ROLE",       "RESUMED",
-                                       "IN",   "OUT",     "AGE",        "SESSION-ID"};
+    static const char *const head[] = {"ID",  "LOCAL", "REMOTE",    "STATE",   "MODE",
+                                       "TEP", "AEAD",  "ROLE",      "RESUMED", "IN",
+                                       "OUT", "AGE",   "SESSION-ID"};
     struct table t;
 
     if (!table_init(&t, 13, n)) {
@@ -466,8 +470,8 @@ static void cache_json(FILE *f, const struct tc_ctl_a_cache *v, size_t n)
 
 static void cache_text(FILE *f, const struct tc_ctl_a_cache *v, size_t n)
 {
-    static const char *const head[] = {"ID", "PEER", "TEP", "AEAD", "ORIG-ROLE", "I", "IDLE",
-                                       "EXPIRES-IN"};
+    static const char *const head[] = {"ID",        "PEER", "TEP",  "AEAD",
+                                       "ORIG-ROLE", "I",    "IDLE", "EXPIRES-IN"};
     struct table t;
 
     if (!table_init(&t, 8, n)) {

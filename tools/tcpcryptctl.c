@@ -205,8 +205,7 @@ static void check_err(uint32_t what, const struct tc_ctl_r_admin *rep)
         die("%s: %s: only root or tcpcryptd's own user may do this", what_name(what),
             strerror(EPERM));
     }
-    die("%s: %s", what_name(what),
-        rep->h.err > 0 ? strerror(rep->h.err) : "refused by tcpcryptd");
+    die("%s: %s", what_name(what), rep->h.err > 0 ? strerror(rep->h.err) : "refused by tcpcryptd");
 }
 
 /* The listing in the reply's memfd: count records of rec_len bytes. */
