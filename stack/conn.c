@@ -454,6 +454,7 @@ void tc_conn_check_done(struct tc_conn *c)
     if (c->state == TC_CTL_S_ESTABLISHED) {
         c->state = TC_CTL_S_CLOSED;
     }
+    tc_stats.closed++;
     if (tc_log_enabled(TC_LOG_DEBUG)) {
         char n[160];
 
@@ -476,6 +477,7 @@ static void conn_failed(struct tc_conn *c, int err, const char *why)
 
     c->so_error = err;
     c->read_error = err;
+    tc_stats_ended(err, c->tcp_up, c->ready);
     if (!c->tcp_up || c->gating) {
         c->state = TC_CTL_S_FAILED;
         gate_end(c);
@@ -527,6 +529,7 @@ void tc_conn_became_ready(struct tc_conn *c)
     }
     c->ready = true;
     c->state = TC_CTL_S_ESTABLISHED;
+    tc_stats_ready(c->encrypted, c->has_sid ? c->sid : NULL);
     gate_end(c);
     if (c->encrypted) {
         tc_log_conn("%s established encrypted (TEP 0x%02x, %s), session %s",
@@ -724,6 +727,7 @@ static bool tcp_established(struct tc_conn *c, struct tcp_pcb *pcb)
             tc_conn_abort(c, ECONNREFUSED, "TCP-ENO failed and encryption is mandatory");
             return false;
         }
+        tc_stats_fallback(config.eno ? o.reason : 0);
         tc_log_conn("%s established plain (%s)", conn_name(c, n, sizeof(n)),
                     !config.eno || o.reason == 0 ? "TCP-ENO disabled" : tc_strerror(o.reason));
         tc_conn_became_ready(c);
@@ -1418,6 +1422,56 @@ int tc_conn_setopt(int fd, const struct tc_ctl_opt *req)
     /* TCP_CRYPT_* options are carried with CONNECT/LISTEN; nothing can be
      * changed on an established connection. */
     return EISCONN;
+}
+
+/* ------------------------------------------------------------ listing */
+
+static const char *state_name(const struct tc_conn *c)
+{
+    if (c->state == TC_CTL_S_FAILED) {
+        return "failed";
+    }
+    if (c->state == TC_CTL_S_CONNECTING) {
+        return c->tcp_up ? "handshake" : "connecting";
+    }
+    if (c->zombie || (c->pcb == NULL && c->fd < 0)) {
+        return "closed";
+    }
+    if (c->state == TC_CTL_S_CLOSED || c->tx_fin || c->peer_fin || c->app_gone) {
+        return "closing";
+    }
+    return "established";
+}
+
+void tc_conn_foreach(void (*fn)(const struct tc_conn_info *info, void *arg), void *arg)
+{
+    uint64_t now = now_ms();
+
+    for (struct tc_conn *c = conns; c != NULL; c = c->next) {
+        struct tc_conn_info i;
+        uint64_t since = c->start_ms != 0 ? c->start_ms : c->up_ms;
+
+        if (c->dropped) {
+            continue;
+        }
+        memset(&i, 0, sizeof(i));
+        i.id = c->id;
+        tc_addr_to_ctl(&c->local_ip, c->local_port, c->v6_sock, &i.local);
+        tc_addr_to_ctl(&c->remote_ip, c->remote_port, c->v6_sock, &i.remote);
+        i.state = state_name(c);
+        i.passive = c->passive;
+        i.encrypted = c->encrypted;
+        i.is_b = c->is_b;
+        i.has_sid = c->has_sid;
+        i.open = c->pcb != NULL || c->fd >= 0;
+        i.tep_byte = c->tep_byte;
+        i.aead = c->sess != NULL && c->sess->aead != NULL ? c->sess->aead->name : NULL;
+        i.sid = c->sid;
+        i.read_error = c->read_error;
+        i.bytes = c->bytes;
+        i.age_ms = since != 0 && now > since ? now - since : 0;
+        fn(&i, arg);
+    }
 }
 
 /* ------------------------------------------------------------ timers, shutdown */

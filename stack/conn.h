@@ -16,6 +16,7 @@
 
 #include "stack/ctl_proto.h"
 #include "stack/eno_lwip.h"
+#include "stack/stats.h"
 
 struct tcp_pcb;
 struct tc_conn;
@@ -59,6 +60,23 @@ int tc_conn_getopt(int fd, const struct tc_ctl_opt *req, struct tc_ctl_opt *rep)
 int tc_conn_setopt(int fd, const struct tc_ctl_opt *req);
 /* kfd: the application's bound, listening kernel socket (kept on success). */
 int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *rep, int *app_fd);
+
+/* One connection record, as tcpcryptctl lists it (no secrets). */
+struct tc_conn_info {
+    uint64_t id;
+    struct tc_ctl_addr local, remote;
+    const char *state; /* connecting, handshake, established, closing, closed, failed */
+    bool passive, encrypted, is_b, has_sid;
+    bool open; /* the TCP side or the daemon end is still there */
+    uint8_t tep_byte;
+    const char *aead;   /* NULL when unknown (plain, or the session is gone) */
+    const uint8_t *sid; /* TC_SESSID_LEN bytes when has_sid */
+    int read_error;
+    struct tc_bytes bytes;
+    uint64_t age_ms;
+};
+/* fn for every connection record, newest first. */
+void tc_conn_foreach(void (*fn)(const struct tc_conn_info *info, void *arg), void *arg);
 
 /* ---- between listener.c and conn.c ---- */
 

@@ -71,6 +71,7 @@ struct tc_conn {
     bool is_b;
     uint8_t tep_byte, peer_global;
     struct tc_ctl_sockopts sopts; /* effective TCP_CRYPT_* options */
+    struct tc_bytes bytes; /* stack/stats.h */
 };
 
 /* relay.c: move bytes both ways until blocked, update the events watched on

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stack/admin.h"
 #include "stack/conn.h"
 #include "stack/ctl_proto.h"
 #include "stack/log.h"
@@ -111,6 +112,7 @@ union request {
     struct tc_ctl_listen listen;
     struct tc_ctl_status status;
     struct tc_ctl_opt opt;
+    struct tc_ctl_admin admin;
     uint8_t raw[MSG_BUF];
 };
 
@@ -121,6 +123,7 @@ union answer {
     struct tc_ctl_r_listen listen;
     struct tc_ctl_r_status status;
     struct tc_ctl_opt opt;
+    struct tc_ctl_r_admin admin;
 };
 
 /* Serve one request; fd is the descriptor that came with it (or -1), which
@@ -149,6 +152,9 @@ static void serve(int sock, const union request *rq, size_t n, int fd)
     case TC_CTL_GETOPT:
     case TC_CTL_SETOPT:
         need = sizeof(struct tc_ctl_opt);
+        break;
+    case TC_CTL_ADMIN:
+        need = sizeof(struct tc_ctl_admin);
         break;
     default:
         tc_debug("control: unknown request %u", rq->h.op);
@@ -181,6 +187,10 @@ static void serve(int sock, const union request *rq, size_t n, int fd)
         case TC_CTL_GETOPT:
             err = tc_conn_getopt(fd, &rq->opt, &a.opt);
             alen = sizeof(a.opt);
+            break;
+        case TC_CTL_ADMIN:
+            err = tc_admin(sock, &rq->admin, fd, &a.admin, &out_fd);
+            alen = sizeof(a.admin);
             break;
         default: /* TC_CTL_SETOPT */
             err = rq->opt.len > sizeof(rq->opt.value) ? EINVAL : tc_conn_setopt(fd, &rq->opt);

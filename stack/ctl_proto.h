@@ -61,6 +61,7 @@ enum tc_ctl_op {
     TC_CTL_STATUS = 4,  /* app end attached -> TC_CTL_R_STATUS */
     TC_CTL_GETOPT = 5,  /* app end attached, struct tc_ctl_opt -> TC_CTL_R_GETOPT */
     TC_CTL_SETOPT = 6,  /* app end attached, struct tc_ctl_opt + value -> TC_CTL_R_SETOPT */
+    TC_CTL_ADMIN = 7,   /* struct tc_ctl_admin (+ key log fd) -> TC_CTL_R_ADMIN (+ memfd) */
 
     /* Replies (daemon -> application). */
     TC_CTL_R_HELLO = 101,
@@ -69,6 +70,7 @@ enum tc_ctl_op {
     TC_CTL_R_STATUS = 104,
     TC_CTL_R_GETOPT = 105,
     TC_CTL_R_SETOPT = 106,
+    TC_CTL_R_ADMIN = 107,
 
     /* On a listener's SEQPACKET socket (daemon -> application). */
     TC_CTL_ACCEPTED = 201, /* struct tc_ctl_accepted + the connection's fd */
@@ -197,6 +199,124 @@ struct tc_ctl_opt {
     int32_t name;   /* TCP_CRYPT_* */
     uint32_t len;   /* value length */
     uint8_t value[280]; /* fits struct tcp_crypt_pubkeys */
+};
+
+/*
+ * TC_CTL_ADMIN: tcpcryptctl's requests (statistics, listings, cache flush,
+ * key log).  The control socket is open to every local user (mode 0666), so
+ * the daemon checks the requester's SO_PEERCRED: TC_CTL_A_STATUS (aggregate
+ * counters and the daemon's own addresses, which HELLO tells anyway) is
+ * answered to anyone; every other request only to root or the daemon's own
+ * uid, else the reply's err is EPERM.
+ *
+ * Listings can exceed TC_CTL_MSG_MAX, so STATUS, SESSIONS and CACHE replies
+ * carry a memfd (SCM_RIGHTS) holding count records of rec_len bytes each
+ * (struct tc_ctl_a_status, tc_ctl_a_conn, tc_ctl_a_cache); the reader checks
+ * that the file holds exactly count * rec_len bytes and that rec_len is the
+ * size it knows.  FLUSH answers the number of entries removed in count.
+ * KEYLOG_ON carries the key log as an open, writable descriptor that the
+ * requester opened itself (never a path: the daemon, often root, must not
+ * write where the requester could not).
+ */
+#define TC_CTL_A_STATUS 1
+#define TC_CTL_A_SESSIONS 2
+#define TC_CTL_A_CACHE 3
+#define TC_CTL_A_FLUSH 4      /* empty the resumption cache */
+#define TC_CTL_A_KEYLOG_ON 5  /* fd attached: append key log lines there */
+#define TC_CTL_A_KEYLOG_OFF 6 /* stop the key log */
+
+struct tc_ctl_admin {
+    struct tc_ctl_hdr h;
+    uint32_t what;  /* TC_CTL_A_* */
+    uint32_t flags; /* 0 */
+};
+
+struct tc_ctl_r_admin {
+    struct tc_ctl_hdr h; /* err: 0, EPERM, EINVAL (unknown what), ... */
+    uint32_t what;
+    uint32_t rec_len; /* bytes per record in the attached memfd */
+    uint64_t count;   /* records, or entries flushed */
+};
+
+#define TC_CTL_A_NAME 48
+#define TC_CTL_A_REASONS 12
+
+/* How many connections ended one way, and why. */
+struct tc_ctl_a_reason {
+    char key[24];             /* short, for JSON: "no_eno", "integrity", ... */
+    char text[TC_CTL_A_NAME]; /* for people */
+    uint64_t count;
+};
+
+struct tc_ctl_a_status {
+    char version[32];
+    char link[32]; /* the tap device */
+    char mac[24];
+    char addrs[4][TC_CTL_A_NAME]; /* "10.0.0.2/24", "fd00::2/64", link-local */
+    uint32_t naddrs;
+    uint32_t ngateways;
+    char gateways[2][TC_CTL_A_NAME];
+    char keylog[256]; /* where the key log goes ("" when off, or for other users) */
+    uint32_t keylog_on;
+    uint32_t eno; /* TCP-ENO negotiated (not --no-eno) */
+    uint64_t uptime_ms;
+    /* Connections since start. */
+    uint64_t encrypted; /* tcpcrypt session opened */
+    uint64_t resumed;   /* ... of them resumed (session ID byte 0 has v = 0x80) */
+    uint64_t plain;     /* established as plain TCP (fallback) */
+    uint64_t failed;    /* never established (refused, unreachable, handshake timeout) */
+    uint64_t aborted;   /* ended abnormally once established (RST, integrity failure) */
+    uint64_t closed;    /* finished, any way */
+    /* Now. */
+    uint64_t open;    /* connections with a TCP side or an application end */
+    uint64_t records; /* connection records kept (closed ones the application still holds) */
+    uint64_t listeners;
+    uint64_t cache_entries;
+    /* Bytes since start: application bytes (plaintext) and TCP payload
+     * bytes (tcpcrypt frames included), in = from peers, out = to peers. */
+    uint64_t app_in, app_out, wire_in, wire_out;
+    uint64_t rx_frames, tx_frames; /* Ethernet frames on the link */
+    uint32_t nfallback, nfailed, naborted;
+    struct tc_ctl_a_reason fallback[TC_CTL_A_REASONS];
+    struct tc_ctl_a_reason failures[TC_CTL_A_REASONS];
+    struct tc_ctl_a_reason aborts[TC_CTL_A_REASONS];
+};
+
+#define TC_CTL_A_F_ENCRYPTED 0x01
+#define TC_CTL_A_F_PASSIVE 0x02 /* accepted by a listener */
+#define TC_CTL_A_F_ROLE_B 0x04
+#define TC_CTL_A_F_RESUMED 0x08
+#define TC_CTL_A_F_SID 0x10  /* sid is known */
+#define TC_CTL_A_F_OPEN 0x20 /* TCP side or daemon end still there */
+
+struct tc_ctl_a_conn {
+    uint64_t id;
+    struct tc_ctl_addr local, remote;
+    char state[16]; /* connecting, handshake, established, closing, closed, failed */
+    uint32_t flags; /* TC_CTL_A_F_* */
+    int32_t error;  /* what a read at EOF returns: 0, EBADMSG, ECONNRESET, ... */
+    uint8_t tep;    /* TEP byte (v bit cleared), 0 when plain */
+    uint8_t sid_len;
+    uint8_t sid[64];
+    char tep_name[16];
+    char aead_name[24];
+    uint64_t app_in, app_out, wire_in, wire_out;
+    uint64_t age_ms;
+};
+
+/* A resumption cache entry, without its secrets (RFC 8548 §3.5). */
+struct tc_ctl_a_cache {
+    uint64_t id;
+    uint8_t peer[20];
+    uint32_t peer_len;
+    uint8_t tep;
+    uint8_t orig_a; /* this host was A in the original session */
+    uint16_t aead;
+    char tep_name[16];
+    char aead_name[24];
+    uint64_t i;       /* index of the next unused secret */
+    uint64_t idle_ms; /* since stored or last used */
+    uint64_t expires_in_ms;
 };
 
 #endif

@@ -264,6 +264,7 @@ static void listener_close(struct tc_listener *l)
     if (l->next != NULL) {
         l->next->prev = l->prev;
     }
+    tc_stats.listeners--;
     tc_debug("listener on port %u closed", l->port);
     tc_loop_defer_free(l, free_listener);
 }
@@ -605,6 +606,7 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
         listeners->prev = l;
     }
     listeners = l;
+    tc_stats.listeners++;
     rep->local = kaddr;
     *app_fd = app;
     tc_debug("listening on port %u%s", port, l->mandatory ? " (tcpcrypt mandatory)" : "");

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,4 +168,57 @@ void tc_keylog_close(void)
         close(keylog_fd);
         keylog_fd = -1;
     }
+}
+
+/* ------------------------------------------------------------ run-time key log control */
+
+int tc_keylog_use_fd(int fd)
+{
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL), mine;
+
+    if (fl < 0 || fstat(fd, &st) != 0) {
+        return EBADF;
+    }
+    /* A regular file only: a pipe or socket could block the daemon. */
+    if (!S_ISREG(st.st_mode)) {
+        return EINVAL;
+    }
+    if ((fl & O_ACCMODE) != O_WRONLY && (fl & O_ACCMODE) != O_RDWR) {
+        return EBADF;
+    }
+    mine = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mine < 0) {
+        return errno;
+    }
+    if (fcntl(mine, F_SETFL, (fl | O_APPEND) & ~O_NONBLOCK) != 0) {
+        int e = errno;
+
+        close(mine);
+        return e;
+    }
+    tc_keylog_close();
+    keylog_fd = mine;
+    return 0;
+}
+
+void tc_keylog_where(char *buf, size_t len)
+{
+    char link[32];
+    ssize_t n;
+
+    if (len == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    if (keylog_fd < 0) {
+        return;
+    }
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", keylog_fd);
+    n = readlink(link, buf, len - 1);
+    if (n < 0) {
+        snprintf(buf, len, "fd %d", keylog_fd);
+        return;
+    }
+    buf[n] = '\0';
 }

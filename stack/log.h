@@ -38,4 +38,11 @@ bool tc_keylog_on(void);
 void tc_keylog_session(const struct tc_sess *s);
 void tc_keylog_close(void);
 
+/* Run-time control (tcpcryptctl keylog on/off): take over fd, a regular
+ * file open for writing that the requester opened itself (the daemon dups
+ * it), as the key log from the next session on.  0 or an errno value. */
+int tc_keylog_use_fd(int fd);
+/* Where the key log goes ("" when off). */
+void tc_keylog_where(char *buf, size_t len);
+
 #endif

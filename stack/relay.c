@@ -74,6 +74,7 @@ static bool send_tcp(struct tc_conn *c, const uint8_t *p, size_t n)
 {
     err_t e = tcp_write(c->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY);
 
+    tc_stats_wire_out(&c->bytes, n); /* now, or later from c->carry */
     if (e == ERR_OK) {
         return true;
     }
@@ -234,6 +235,7 @@ void tc_relay_rx(struct tc_conn *c, struct pbuf *p)
 {
     struct pbuf *q;
 
+    tc_stats_wire_in(&c->bytes, p->tot_len);
     if (c->fd < 0 || (c->app_gone && c->sess == NULL)) {
         /* Data for a connection the application closed: a kernel answers
          * with RST. */
@@ -280,6 +282,7 @@ static void rx_plain(struct tc_conn *c)
         if (n == 0) {
             return;
         }
+        tc_stats_app_in(&c->bytes, (size_t)n);
         rx_consume(c, (size_t)n);
     }
     if (c->peer_fin) {
@@ -325,6 +328,7 @@ static void rx_sess(struct tc_conn *c)
             if (n == 0) {
                 return;
             }
+            tc_stats_app_in(&c->bytes, (size_t)n);
             c->plain += n;
             c->plain_len -= (size_t)n;
             continue;
@@ -393,6 +397,7 @@ static void tx_plain(struct tc_conn *c)
         if (n <= 0) {
             break;
         }
+        tc_stats_app_out(&c->bytes, (size_t)n);
         if (!send_tcp(c, io_buf, (size_t)n)) {
             return;
         }
@@ -445,6 +450,7 @@ static void tx_sess(struct tc_conn *c)
             return;
         }
         tc_sess_sent(s, n);
+        tc_stats_wire_out(&c->bytes, n);
     }
     if (!flush_carry(c) || !tc_sess_can_seal(s)) {
         return;
@@ -477,6 +483,7 @@ static void tx_sess(struct tc_conn *c)
         if (n <= 0) {
             break;
         }
+        tc_stats_app_out(&c->bytes, (size_t)n);
         if (!seal_send(c, 0, io_buf, (size_t)n)) {
             return;
         }

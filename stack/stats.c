@@ -1,0 +1,150 @@
+/*
+ * tcpcryptd's counters (see stats.h).
+ */
+#include "stack/stats.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/err.h"
+
+struct tc_stats tc_stats;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void tc_stats_start(const char *link)
+{
+    tc_stats.start_ms = now_ms();
+    snprintf(tc_stats.link, sizeof(tc_stats.link), "%s", link);
+}
+
+void tc_stats_ready(bool encrypted, const uint8_t *sid)
+{
+    if (!encrypted) {
+        return; /* counted by tc_stats_fallback, with its reason */
+    }
+    tc_stats.encrypted++;
+    /* RFC 8548 §3.5: a resumed session's ID starts with the TEP byte with
+     * v = 1. */
+    if (sid != NULL && (sid[0] & 0x80) != 0) {
+        tc_stats.resumed++;
+    }
+}
+
+void tc_stats_fallback(int reason)
+{
+    enum tc_stats_fallback r;
+
+    switch (reason) {
+    case 0:
+        r = TC_FB_DISABLED;
+        break;
+    case TC_E_ENO_ABSENT:
+        r = TC_FB_NO_ENO;
+        break;
+    case TC_E_ENO_MALFORMED:
+        r = TC_FB_MALFORMED;
+        break;
+    case TC_E_ENO_DUPLICATE:
+        r = TC_FB_DUPLICATE;
+        break;
+    case TC_E_ENO_SAME_ROLE:
+        r = TC_FB_SAME_ROLE;
+        break;
+    case TC_E_ENO_NOT_AWARE:
+        r = TC_FB_NOT_AWARE;
+        break;
+    case TC_E_ENO_NO_TEP:
+        r = TC_FB_NO_TEP;
+        break;
+    default:
+        r = TC_FB_OTHER;
+        break;
+    }
+    tc_stats.plain++;
+    tc_stats.fallback[r]++;
+}
+
+void tc_stats_ended(int err, bool tcp_up, bool ready)
+{
+    enum tc_stats_end r;
+
+    switch (err) {
+    case EBADMSG:
+        r = TC_END_INTEGRITY;
+        break;
+    case ETIMEDOUT:
+        r = tcp_up && !ready ? TC_END_HANDSHAKE : TC_END_TIMEOUT;
+        break;
+    case ECONNRESET:
+        r = TC_END_RESET;
+        break;
+    case ECONNREFUSED:
+        r = TC_END_REFUSED;
+        break;
+    case EHOSTUNREACH:
+        r = TC_END_UNREACH;
+        break;
+    case ENOMEM:
+    case ENOBUFS:
+        r = TC_END_NOMEM;
+        break;
+    default:
+        r = TC_END_OTHER;
+        break;
+    }
+    if (ready) {
+        tc_stats.aborted[r]++;
+    } else {
+        tc_stats.failed[r]++;
+    }
+}
+
+static void reason(struct tc_ctl_a_reason *out, const char *key, const char *text, uint64_t n)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->key, sizeof(out->key), "%s", key);
+    snprintf(out->text, sizeof(out->text), "%s", text);
+    out->count = n;
+}
+
+void tc_stats_fallback_reason(enum tc_stats_fallback r, struct tc_ctl_a_reason *out)
+{
+    static const char *const k[TC_FB_MAX][2] = {
+        [TC_FB_DISABLED] = {"disabled", "TCP-ENO disabled"},
+        [TC_FB_NO_ENO] = {"no_eno", "peer sent no ENO option"},
+        [TC_FB_MALFORMED] = {"malformed", "malformed ENO option"},
+        [TC_FB_DUPLICATE] = {"duplicate", "duplicate ENO options"},
+        [TC_FB_SAME_ROLE] = {"same_role", "both hosts chose the same role"},
+        [TC_FB_NOT_AWARE] = {"not_app_aware", "peer not application-aware"},
+        [TC_FB_NO_TEP] = {"no_common_tep", "no TEP in common"},
+        [TC_FB_OTHER] = {"other", "other"},
+    };
+
+    reason(out, k[r][0], k[r][1], tc_stats.fallback[r]);
+}
+
+void tc_stats_end_reason(enum tc_stats_end r, struct tc_ctl_a_reason *out)
+{
+    static const char *const k[TC_END_MAX][2] = {
+        [TC_END_INTEGRITY] = {"integrity", "integrity failure (EBADMSG)"},
+        [TC_END_HANDSHAKE] = {"handshake_timeout", "tcpcrypt handshake timed out"},
+        [TC_END_TIMEOUT] = {"timeout", "timed out (ETIMEDOUT)"},
+        [TC_END_RESET] = {"reset", "reset (ECONNRESET)"},
+        [TC_END_REFUSED] = {"refused", "refused (ECONNREFUSED)"},
+        [TC_END_UNREACH] = {"unreachable", "no route to host (EHOSTUNREACH)"},
+        [TC_END_NOMEM] = {"no_memory", "out of memory"},
+        [TC_END_OTHER] = {"other", "other"},
+    };
+
+    /* The caller picks failed[] or aborted[]; count is filled by it. */
+    reason(out, k[r][0], k[r][1], 0);
+}
