@@ -105,6 +105,43 @@ static void tw_trim(void *arg)
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
 }
 
+/* ---- session resumption (RFC 8548 §3.5): the daemon's one cache ---- */
+
+static struct tc_resume_cache *resume_cache_for(void *ctx, const struct tcp_pcb *pcb)
+{
+    (void)ctx;
+    (void)pcb;
+    return &resume_cache;
+}
+
+static uint64_t resume_now(void *ctx)
+{
+    (void)ctx;
+    return now_ms();
+}
+
+/* Keys for a session: fresh (Init1/Init2, ss[1] cached unless the
+ * connection says not to) or resumed from the secret ENO took. */
+static int sess_start(struct tc_sess *s, struct tcp_pcb *pcb, const struct tc_eno_outcome *o,
+                      struct tc_sess_config *sc)
+{
+    struct tc_resume_ticket t;
+    int rc;
+
+    sc->resume = o->resume;
+    memcpy(sc->peer, o->peer, o->peer_len);
+    sc->peer_len = o->peer_len;
+    if (!o->resumed) {
+        return tc_sess_start(s, o->is_b, o->tep_byte, o->transcript, o->transcript_len, sc);
+    }
+    rc = tc_eno_lwip_take_ticket(pcb, &t);
+    if (rc == TC_OK) {
+        rc = tc_sess_start_resumed(s, o->is_b, o->tep_byte, &t, sc);
+    }
+    tc_resume_ticket_wipe(&t);
+    return rc;
+}
+
 bool tc_conn_init(const struct tc_conn_config *cfg)
 {
     config = *cfg;
@@ -113,6 +150,15 @@ bool tc_conn_init(const struct tc_conn_config *cfg)
     if (tc_resume_cache_init(&resume_cache, cfg->resume_entries > 0 ? cfg->resume_entries : 1,
                              cfg->resume_lifetime_ms) != TC_OK) {
         return false;
+    }
+    /* --resume-cache 0: no resumption offered or accepted, nothing cached. */
+    if (cfg->eno && cfg->resume_entries > 0) {
+        tc_eno_lwip_set_resume(&(struct tc_eno_resume){.cache = resume_cache_for,
+                                                       .now_ms = resume_now,
+                                                       .rng = &tc_rng_system,
+                                                       .nonce_len = cfg->resume_nonce_len});
+    } else {
+        tc_eno_lwip_set_resume(NULL);
     }
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
     return true;
@@ -513,10 +559,10 @@ void tc_conn_became_ready(struct tc_conn *c)
     c->state = TC_CTL_S_ESTABLISHED;
     gate_end(c);
     if (c->encrypted) {
-        tc_log_conn("%s established encrypted (TEP 0x%02x, %s), session %s",
+        tc_log_conn("%s established encrypted (TEP 0x%02x, %s%s), session %s",
                     conn_name(c, n, sizeof(n)), c->tep_byte,
                     c->sess->aead != NULL ? c->sess->aead->name : "?",
-                    tc_hex(sid, c->sid, TC_SESSID_LEN));
+                    c->sess->resumed ? ", resumed" : "", tc_hex(sid, c->sid, TC_SESSID_LEN));
     }
     if (c->fd >= 0 && c->w.fd < 0 && !c->app_gone) {
         if (tc_loop_add(&c->w, c->fd, 0, on_fd) != 0) {
@@ -653,7 +699,7 @@ static int start_session(struct tc_conn *c, const struct tc_eno_outcome *o)
     if (c->sess == NULL) {
         return TC_E_NOMEM;
     }
-    rc = tc_sess_start(c->sess, o->is_b, o->tep_byte, o->transcript, o->transcript_len, &sc);
+    rc = sess_start(c->sess, c->pcb, o, &sc);
     return rc;
 }
 
