@@ -49,11 +49,11 @@ struct eno_pcb {
     uint8_t peer_opt[TC_ENO_OPT_MAX]; /* the peer's, as received */
     uint8_t peer_len;
     /* session resumption */
-    bool syn_final;                 /* syn_opt is what goes on the wire */
-    bool offered;                   /* A: syn_opt carries our resumption suboption */
-    bool resumed;                   /* the negotiated TEP has v = 1 at both ends */
-    bool ticket_taken;              /* the relay has the secret now */
-    struct tc_resume_cache *cache;  /* NULL: no resumption, nothing cached */
+    bool syn_final;                /* syn_opt is what goes on the wire */
+    bool offered;                  /* A: syn_opt carries our resumption suboption */
+    bool resumed;                  /* the negotiated TEP has v = 1 at both ends */
+    bool ticket_taken;             /* the relay has the secret now */
+    struct tc_resume_cache *cache; /* NULL: no resumption, nothing cached */
     uint8_t peer_id[TC_PEER_ID_MAX];
     size_t peer_id_len;
     struct tc_resume_ticket ticket; /* the secret taken for this connection */
@@ -457,8 +457,8 @@ static void finish_active_option(struct eno_pcb *st, const struct tcp_pcb *pcb, 
     }
     sublen = tc_resume_subopt(&st->ticket, sub);
     offers[n++] = (struct tc_eno_offer){st->ticket.tep, true, sub + 1, sublen - 1};
-    len = tc_eno_build_syn(opt, sizeof(opt), with_global, with_global ? st->syn_opt[2] : 0,
-                           offers, n);
+    len = tc_eno_build_syn(opt, sizeof(opt), with_global, with_global ? st->syn_opt[2] : 0, offers,
+                           n);
     sodium_memzero(sub, sizeof(sub));
     if (len == 0 || len > room) {
         tc_resume_ticket_wipe(&st->ticket); /* cannot happen: fitted above */

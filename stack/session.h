@@ -80,7 +80,7 @@ struct tc_sess {
     uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
     size_t transcript_len;
     struct tc_sess_config cfg;
-    bool resumed;     /* keys from a cached ss[i] (§3.5), no Init messages */
+    bool resumed;      /* keys from a cached ss[i] (§3.5), no Init messages */
     uint64_t resume_i; /* ... that i */
     uint8_t priv[TC_PRIV_MAX];
     uint8_t pub[TC_PUB_MAX];
