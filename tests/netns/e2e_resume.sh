@@ -8,13 +8,14 @@
 # seen on the wire).  Then the roles swap (the former server connects to the
 # former client and resumes), and after one daemon restarts (its cache gone)
 # the next connection falls back to a fresh exchange and the ones after it
-# resume again.  Every byte arrives intact throughout.
+# resume again; restarted with --resume-cache 0 it never agrees to resume.
+# Every byte arrives intact throughout.
 TEST_NAME=e2e_resume
 . "$(dirname "$0")/lib.sh"
 need tcpdump tshark timeout
 N=${TC_RESUME_N:-20}
 BYTES=100000
-P1=7101 P2=7102 P3=7103
+P1=7101 P2=7102 P3=7103 P4=7104
 RECONNECT=$TC_SRCDIR/tests/netns/reconnect.py
 MAC_A=02:00:5e:00:0a:01
 MAC_B=02:00:5e:00:0b:01
@@ -29,7 +30,7 @@ SID=$(sessid_opt)
 [ -n "$SID" ] || fail "TCP_CRYPT_SESSID not found in include/tcpcrypt/tcpcrypt.h"
 
 ip netns exec "$NSA" tcpdump -i vA$tag -s 200 -w "$WORK/link.pcap" -U \
-    "tcp port $P1 or tcp port $P2 or tcp port $P3" >"$WORK/tcpdump.log" 2>&1 &
+    "tcp port $P1 or tcp port $P2 or tcp port $P3 or tcp port $P4" >"$WORK/tcpdump.log" 2>&1 &
 PIDS+=($!)
 TCPDUMP=$!
 for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.log" && break; sleep 0.1; done
@@ -102,8 +103,19 @@ session A B "$A_IP" $P3 5 restart
 expect_first restart "23 a3 a3 a3 a3"
 say "after A's restart: a fresh exchange first, then resumed again"
 
+# 4. A's daemon with --resume-cache 0: B still offers, A never agrees.
+DA=${PIDS[-1]}
+kill -TERM "$DA"
+wait "$DA" 2>/dev/null || true
+rm -f "$WORK/A.sock"
+start_daemon A --mac $MAC_A --resume-cache 0
+wait_reach "$NSB" "$A_IP"
+session A B "$A_IP" $P4 3 cache0
+expect_first cache0 "23 23 23"
+say "A with --resume-cache 0: every connection a fresh exchange"
+
 # Let tcpdump write out the last connections before it stops.
-want=$(((N + 8) * 2))
+want=$(((N + 11) * 2))
 for _ in $(seq 50); do
     [ "$(tshark -r "$WORK/link.pcap" -Y 'tcp.flags.fin == 1' 2>/dev/null | wc -l)" -ge "$want" ] && break
     sleep 0.2
@@ -114,6 +126,7 @@ kill -TERM "$TCPDUMP"; wait "$TCPDUMP" 2>/dev/null || true
 "$PY" "$TC_SRCDIR/tests/netns/resume_pcap.py" "$WORK/link.pcap" $P1 "$WORK/A.keys" "$WORK/B.keys" >"$WORK/p1.json"
 "$PY" "$TC_SRCDIR/tests/netns/resume_pcap.py" "$WORK/link.pcap" $P2 "$WORK/A.keys" "$WORK/B.keys" >"$WORK/p2.json"
 "$PY" "$TC_SRCDIR/tests/netns/resume_pcap.py" "$WORK/link.pcap" $P3 "$WORK/A.keys" "$WORK/B.keys" >"$WORK/p3.json"
+"$PY" "$TC_SRCDIR/tests/netns/resume_pcap.py" "$WORK/link.pcap" $P4 "$WORK/A.keys" "$WORK/B.keys" >"$WORK/p4.json"
 "$PY" - "$WORK" <<'PYEOF' || fail "capture: $(tail -n3 "$WORK/capture.log" 2>/dev/null)"
 import json, sys
 w = sys.argv[1]
@@ -140,6 +153,9 @@ def check(name, pfile, sids, fresh):
 r1 = check("reconnect", w + "/p1.json", w + "/reconnect.sids", {0})
 check("swap", w + "/p2.json", w + "/swap.sids", set())
 r3 = check("restart", w + "/p3.json", w + "/restart.sids", {0})
+r4 = check("cache0", w + "/p4.json", w + "/cache0.sids", {0, 1, 2})
+if not all(r["syn_resume"] for r in r4):
+    log.write("cache0: B stopped offering resumption\n"); sys.exit(1)
 if r1[0]["syn_resume"]:
     log.write("reconnect: the very first SYN offered resumption\n"); sys.exit(1)
 if not r3[0]["syn_resume"]:
