@@ -1622,6 +1622,10 @@ static void resume_conn(struct params *p, bool want_resumed, uint64_t want_i, bo
         CHECK_MEM(server.wrote, magic2, 4);
         CHECK_INT(client.sess.ch.send_ab, true); /* a fresh session: A = the client */
     }
+    /* RFC 8547 §4.6 holds as for fresh sessions: 45 02 on every segment
+     * until the peer's first non-SYN segment arrived, then none. */
+    CHECK(check_eno_until_non_syn(run_swapped ? WIRE_B : WIRE_A) >= 1);
+    check_eno_until_non_syn(run_swapped ? WIRE_A : WIRE_B);
     check_data();
     CHECK_INT(marker_frames(-1), 0);
     check_clean_end(true);
