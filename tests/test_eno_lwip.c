@@ -1804,6 +1804,14 @@ static void scenario_resumption(void)
         CHECK_INT(tc_resume_count(&cache_b, wire_now_ms), cb);
     }
 
+    /* IPv6: the peer is named by its IPv6 address, a chain of its own. */
+    p = resume_params("resumption: ipv6, fresh", 6165);
+    p.ipv6 = true;
+    resume_conn(&p, false, 0, true);
+    p = resume_params("resumption: ipv6, resumed", 6166);
+    p.ipv6 = true;
+    resume_conn(&p, true, 1, true);
+
     /* Resumption off daemon-wide: no offer at all, nothing cached. */
     tc_eno_lwip_set_resume(NULL);
     {
