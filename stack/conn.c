@@ -107,6 +107,43 @@ static void tw_trim(void *arg)
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
 }
 
+/* ---- session resumption (RFC 8548 §3.5): the daemon's one cache ---- */
+
+static struct tc_resume_cache *resume_cache_for(void *ctx, const struct tcp_pcb *pcb)
+{
+    (void)ctx;
+    (void)pcb;
+    return &resume_cache;
+}
+
+static uint64_t resume_now(void *ctx)
+{
+    (void)ctx;
+    return now_ms();
+}
+
+/* Keys for a session: fresh (Init1/Init2, ss[1] cached unless the
+ * connection says not to) or resumed from the secret ENO took. */
+static int sess_start(struct tc_sess *s, struct tcp_pcb *pcb, const struct tc_eno_outcome *o,
+                      struct tc_sess_config *sc)
+{
+    struct tc_resume_ticket t;
+    int rc;
+
+    sc->resume = o->resume;
+    memcpy(sc->peer, o->peer, o->peer_len);
+    sc->peer_len = o->peer_len;
+    if (!o->resumed) {
+        return tc_sess_start(s, o->is_b, o->tep_byte, o->transcript, o->transcript_len, sc);
+    }
+    rc = tc_eno_lwip_take_ticket(pcb, &t);
+    if (rc == TC_OK) {
+        rc = tc_sess_start_resumed(s, o->is_b, o->tep_byte, &t, sc);
+    }
+    tc_resume_ticket_wipe(&t);
+    return rc;
+}
+
 bool tc_conn_init(const struct tc_conn_config *cfg)
 {
     config = *cfg;
@@ -116,22 +153,17 @@ bool tc_conn_init(const struct tc_conn_config *cfg)
                              cfg->resume_lifetime_ms) != TC_OK) {
         return false;
     }
+    /* --resume-cache 0: no resumption offered or accepted, nothing cached. */
+    if (cfg->eno && cfg->resume_entries > 0) {
+        tc_eno_lwip_set_resume(&(struct tc_eno_resume){.cache = resume_cache_for,
+                                                       .now_ms = resume_now,
+                                                       .rng = &tc_rng_system,
+                                                       .nonce_len = cfg->resume_nonce_len});
+    } else {
+        tc_eno_lwip_set_resume(NULL);
+    }
     sys_timeout(TW_TRIM_MS, tw_trim, NULL);
     return true;
-}
-
-size_t tc_conn_peer_id(const ip_addr_t *ip, uint8_t out[TC_PEER_ID_MAX])
-{
-    /* The address family, then the address: a peer's resumption secrets are
-     * the same whatever ports its connections use. */
-    if (IP_IS_V6(ip)) {
-        out[0] = 6;
-        memcpy(out + 1, ip_2_ip6(ip)->addr, 16);
-        return 17;
-    }
-    out[0] = 4;
-    memcpy(out + 1, &ip_2_ip4(ip)->addr, 4);
-    return 5;
 }
 
 struct tc_resume_cache *tc_conn_resume_cache(void)
@@ -532,10 +564,10 @@ void tc_conn_became_ready(struct tc_conn *c)
     tc_stats_ready(c->encrypted, c->has_sid ? c->sid : NULL);
     gate_end(c);
     if (c->encrypted) {
-        tc_log_conn("%s established encrypted (TEP 0x%02x, %s), session %s",
+        tc_log_conn("%s established encrypted (TEP 0x%02x, %s%s), session %s",
                     conn_name(c, n, sizeof(n)), c->tep_byte,
                     c->sess->aead != NULL ? c->sess->aead->name : "?",
-                    tc_hex(sid, c->sid, TC_SESSID_LEN));
+                    c->sess->resumed ? ", resumed" : "", tc_hex(sid, c->sid, TC_SESSID_LEN));
     }
     if (c->fd >= 0 && c->w.fd < 0 && !c->app_gone) {
         if (tc_loop_add(&c->w, c->fd, 0, on_fd) != 0) {
@@ -701,7 +733,7 @@ static int start_session(struct tc_conn *c, const struct tc_eno_outcome *o)
     if (c->sess == NULL) {
         return TC_E_NOMEM;
     }
-    rc = tc_sess_start(c->sess, o->is_b, o->tep_byte, o->transcript, o->transcript_len, &sc);
+    rc = sess_start(c->sess, c->pcb, o, &sc);
     return rc;
 }
 
@@ -860,6 +892,7 @@ void tc_conn_opts(const struct tc_ctl_sockopts *eff, bool passive, struct tc_eno
     eno->app_aware = (f & (TC_CTL_O_APP_AWARE | TC_CTL_O_AA_MANDATORY)) != 0;
     eno->aa_mandatory = (f & TC_CTL_O_AA_MANDATORY) != 0;
     eno->securst = (f & TC_CTL_O_SECURST) != 0;
+    eno->nocache = (f & TC_CTL_O_NOCACHE) != 0;
     *mandatory = (f & TC_CTL_O_MANDATORY) != 0 && (f & TC_CTL_O_DISABLE) == 0;
     /* TCP_CRYPT_PKCONF lists the most preferred first, ENO the other way
      * round; TEPs this build lacks are left out (none: no offer at all). */
@@ -1361,7 +1394,7 @@ int tc_conn_setopt(int fd, const struct tc_ctl_opt *req)
         return ENOENT;
     }
     if (req->name == TCP_CRYPT_CACHE_FLUSH) {
-        peer_len = tc_conn_peer_id(&c->remote_ip, peer);
+        peer_len = tc_eno_peer_id(&c->remote_ip, peer);
         tc_debug("resumption cache: %zu entries of a peer flushed on request",
                  tc_resume_flush_peer(&resume_cache, peer, peer_len));
         return 0;

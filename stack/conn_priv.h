@@ -81,9 +81,6 @@ void tc_relay_pump(struct tc_conn *c);
 void tc_relay_rx(struct tc_conn *c, struct pbuf *p);
 void tc_relay_free(struct tc_conn *c);
 
-/* conn.c: the name of a peer in the resumption cache (its address). */
-size_t tc_conn_peer_id(const ip_addr_t *ip, uint8_t out[TC_PEER_ID_MAX]);
-
 /* conn.c, for listener.c */
 bool tc_conn_eno_enabled(void);
 /* A socketpair: *app for the application, *mine (non-blocking) for us, and

@@ -129,6 +129,49 @@ size_t tc_eno_build_syn(uint8_t *out, size_t cap, bool with_global, uint8_t glob
     return pos;
 }
 
+/*
+ * The TCP header holds at most 40 option bytes (RFC 9293 §3.1), and a SYN
+ * must stay valid whatever we wish to offer.  RFC 8548 §3.5 lets the nonce be
+ * anything from 0 to 8 bytes ("MUST have a minimum length of zero bytes and
+ * maximum length of eight bytes") and asks for 8 by default only where the
+ * reuse of session secrets cannot be prohibited; our cache is memory only and
+ * takes each secret out before it is used, so a nonce shortened to fit still
+ * has both ends' randomness in sn[i] = nonce_a | nonce_b.  Below the floor we
+ * prefer a fresh key exchange to a weaker nonce than the operator expects.
+ */
+bool tc_eno_fit_resume(size_t room, size_t fixed, size_t nfresh, size_t want, size_t *keep,
+                       size_t *nonce_len)
+{
+    size_t floor = want < TC_ENO_RESUME_NONCE_FLOOR ? want : TC_ENO_RESUME_NONCE_FLOOR;
+    size_t base;
+
+    if (want > TC_RESUME_NONCE_MAX) {
+        want = TC_RESUME_NONCE_MAX;
+    }
+    if (room > TC_ENO_OPT_MAX) {
+        room = TC_ENO_OPT_MAX;
+    }
+    /* Fresh offers give way first, the nonce keeps its length. */
+    for (size_t k = nfresh + 1; k-- > 0;) {
+        base = fixed + k + 1 + TC_RESUME_HALF_LEN;
+        if (base + want <= room) {
+            *keep = k;
+            *nonce_len = want;
+            return true;
+        }
+    }
+    /* Then the nonce shrinks, down to the floor. */
+    base = fixed + 1 + TC_RESUME_HALF_LEN;
+    if (base + floor <= room) {
+        *keep = 0;
+        *nonce_len = room - base < want ? room - base : want;
+        return true;
+    }
+    *keep = nfresh;
+    *nonce_len = 0;
+    return false;
+}
+
 static const struct tc_eno_tep *find_tep(const struct tc_eno_syn *s, uint8_t id)
 {
     for (size_t k = 0; k < s->nteps; k++) {

@@ -65,6 +65,22 @@ struct tc_eno_offer {
 size_t tc_eno_build_syn(uint8_t *out, size_t cap, bool with_global, uint8_t global,
                         const struct tc_eno_offer *offers, size_t n);
 
+/*
+ * Room for a resumption suboption (RFC 8548 §3.5) in a SYN-form option that
+ * must fit in room bytes (what the TCP header leaves beside the stack's own
+ * SYN options).  fixed counts the option's other bytes (kind, length, the
+ * global suboption if sent), nfresh the one-byte fresh offers wanted beside
+ * it, want the configured nonce length (0..8).  What gives way, in order:
+ * fresh offers (the least preferred first: sending a resumption suboption
+ * already offers fresh key agreement with its own TEP, §3.2), then nonce
+ * bytes down to min(want, TC_ENO_RESUME_NONCE_FLOOR); below that no
+ * resumption is offered (false) and the caller sends its fresh offers alone.
+ * On true, *keep fresh offers and *nonce_len nonce bytes fit.
+ */
+#define TC_ENO_RESUME_NONCE_FLOOR 3
+bool tc_eno_fit_resume(size_t room, size_t fixed, size_t nfresh, size_t want, size_t *keep,
+                       size_t *nonce_len);
+
 /* The outcome of negotiation, seen from this host. */
 struct tc_eno_result {
     bool we_are_b;

@@ -11,9 +11,20 @@
  * while in SYN_SENT / SYN_RCVD, four bytes ("01 01 45 02") while the
  * non-SYN form is still owed, none afterwards.  A segment built under an old
  * reservation is padded with NOPs.
+ *
+ * Session resumption (RFC 8548 §3.5).  Whether a resumption suboption fits
+ * depends on lwIP's own SYN options (24 bytes with our lwipopts.h: MSS,
+ * window scale, SACK-permitted, timestamps, each NOP-aligned), known only when
+ * lwIP first asks for the SYN's option length.  So the final SYN-form option
+ * is settled there, once (retransmissions carry the same bytes): the active
+ * opener takes the lowest unused secret it has for the peer and adds its
+ * resumption suboption last; the passive opener agrees to the one it was
+ * offered if the secret is cached (tc_eno_fit_resume says what gives way).
+ * Taking a secret consumes it, whatever happens to the connection.
  */
 #include "stack/eno_lwip.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +48,20 @@ struct eno_pcb {
     uint8_t syn_len;
     uint8_t peer_opt[TC_ENO_OPT_MAX]; /* the peer's, as received */
     uint8_t peer_len;
+    /* session resumption */
+    bool syn_final;                /* syn_opt is what goes on the wire */
+    bool offered;                  /* A: syn_opt carries our resumption suboption */
+    bool resumed;                  /* the negotiated TEP has v = 1 at both ends */
+    bool ticket_taken;             /* the relay has the secret now */
+    struct tc_resume_cache *cache; /* NULL: no resumption, nothing cached */
+    uint8_t peer_id[TC_PEER_ID_MAX];
+    size_t peer_id_len;
+    struct tc_resume_ticket ticket; /* the secret taken for this connection */
 };
 
 static struct tc_eno_config config;
+static struct tc_eno_resume resume;
+static bool resume_on;
 static u8_t ext_id;
 static struct tc_eno_stats stats;
 
@@ -63,6 +85,9 @@ static struct eno_pcb *state_of(const struct tcp_pcb *pcb)
 static void on_destroy(u8_t id, void *data)
 {
     (void)id;
+    if (data != NULL) {
+        sodium_memzero(data, sizeof(struct eno_pcb)); /* the ticket's secret */
+    }
     free(data);
 }
 
@@ -105,20 +130,73 @@ static bool supported(const struct eno_pcb *st, uint8_t id)
 
 /*
  * A's view: B's suboption for a TEP is valid when this host implements it
- * and B chose fresh key agreement (v = 0): this host never offers
- * resumption yet, so a v = 1 answer names nothing it can use (RFC 8548 §3.5
- * "MUST ignore that suboption").
+ * and B chose fresh key agreement (v = 0), or B agreed to the resumption we
+ * offered with this TEP: "If an active opener sends a resumption suboption
+ * with a particular TEP and the appropriate half of a resumption identifier,
+ * and then ... receives a resumption suboption with the same TEP and an
+ * identifier-half that does not match that resumption identifier, it MUST
+ * ignore that suboption" (RFC 8548 §3.5); so must it a v = 1 answer to no
+ * offer.  B's view: its own suboption is valid by construction.
  */
 static bool valid_for_us(void *ctx, const struct tc_eno_tep *a, const struct tc_eno_tep *b)
 {
     struct eno_pcb *st = ctx;
 
     (void)a;
-    return supported(st, b->id) && (st->is_b || !b->v);
+    if (!supported(st, b->id)) {
+        return false;
+    }
+    if (st->is_b || !b->v) {
+        return true;
+    }
+    return st->offered && b->id == st->ticket.tep &&
+           tc_resume_check_reply(&st->ticket, b->data, b->len) == TC_OK;
+}
+
+static uint64_t resume_now(void)
+{
+    return resume.now_ms != NULL ? resume.now_ms(resume.ctx) : 0;
+}
+
+size_t tc_eno_peer_id(const ip_addr_t *ip, uint8_t out[TC_PEER_ID_MAX])
+{
+    if (IP_IS_V6(ip)) {
+        out[0] = 6;
+        memcpy(out + 1, ip_2_ip6(ip)->addr, 16);
+        return 17;
+    }
+    out[0] = 4;
+    memcpy(out + 1, &ip_2_ip4(ip)->addr, 4);
+    return 5;
+}
+
+size_t tc_eno_lwip_peer_id(const struct tcp_pcb *pcb, uint8_t out[TC_PEER_ID_MAX])
+{
+    return tc_eno_peer_id(&pcb->remote_ip, out);
+}
+
+/* The cache this connection may use, and the peer's name in it. */
+static void pick_cache(struct eno_pcb *st, const struct tcp_pcb *pcb)
+{
+    st->cache = NULL;
+    if (!resume_on || st->opts.nocache || resume.cache == NULL) {
+        return;
+    }
+    st->cache = resume.cache(resume.ctx, pcb);
+    st->peer_id_len = tc_eno_lwip_peer_id(pcb, st->peer_id);
+}
+
+/* The connection will not use its ticket: the secret was consumed anyway. */
+static void drop_ticket(struct eno_pcb *st)
+{
+    tc_resume_ticket_wipe(&st->ticket);
+    st->offered = false;
+    st->resumed = false;
 }
 
 static void disable(struct eno_pcb *st, int reason)
 {
+    drop_ticket(st);
     /* Each connection that falls back is counted once. */
     if (reason != 0 && st->reason == 0) {
         stats.fallbacks++;
@@ -141,12 +219,25 @@ static uint8_t wanted_reservation(const struct tcp_pcb *pcb, const struct eno_pc
     return 0;
 }
 
+static void finish_active_option(struct eno_pcb *st, const struct tcp_pcb *pcb, size_t room);
+static void finish_passive_option(struct eno_pcb *st, const struct tcp_pcb *pcb, size_t room);
+
 static u8_t hook_opt_length(const struct tcp_pcb *pcb, u8_t internal_len)
 {
     struct eno_pcb *st = state_of(pcb);
 
     if (st == NULL) {
         return internal_len;
+    }
+    /* The first SYN (SYN-ACK) of the pcb: settle its option now that the
+     * room beside lwIP's own is known. */
+    if (!st->syn_final && pcb->unsent == NULL && pcb->unacked == NULL &&
+        internal_len <= TC_TCP_MAX_OPTION_BYTES) {
+        if (st->state == TC_ENO_SYN_SENT && (pcb->state == CLOSED || pcb->state == SYN_SENT)) {
+            finish_active_option(st, pcb, TC_TCP_MAX_OPTION_BYTES - internal_len);
+        } else if (st->state == TC_ENO_SYN_RCVD && pcb->state == SYN_RCVD) {
+            finish_passive_option(st, pcb, TC_TCP_MAX_OPTION_BYTES - internal_len);
+        }
     }
     if (pcb->unsent == NULL && pcb->unacked == NULL) {
         uint8_t want = wanted_reservation(pcb, st);
@@ -252,6 +343,19 @@ static void on_syn_ack(struct eno_pcb *st, size_t count, const uint8_t *opt, siz
     st->peer_global = res.peer_global;
     st->state = TC_ENO_ON;
     stats.negotiated++;
+    /* "When a host concludes that TCP-ENO negotiation has succeeded for some
+     * TEP that was received in a resumption suboption, it MUST then enable
+     * encryption with that TEP using the cached session secret" (§3.5). */
+    if (res.b_tep->v && st->offered) {
+        st->resumed = true;
+        st->offered = false;
+        stats.resumed++;
+    } else {
+        if (st->offered) {
+            stats.resume_declined++;
+        }
+        drop_ticket(st);
+    }
 }
 
 static err_t hook_inpacket(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_t optlen,
@@ -339,6 +443,68 @@ static void build_active_option(struct eno_pcb *st)
 }
 
 /*
+ * Active opener, first SYN: offer resumption if a secret is cached for the
+ * peer.  "When proposing resumption, the active opener MUST use the lowest
+ * value of "i" that has not already been used" and "SHOULD NOT send more
+ * than one resumption suboption" (§3.5): one suboption, for the most
+ * preferred TEP with a cached secret, last in the option (its data runs to
+ * the end, RFC 8547 §4.1), after fresh offers for the other TEPs (the
+ * resumption suboption itself offers fresh key agreement with its TEP,
+ * RFC 8548 §3.2, and one identifier twice would be a repetition the TEP does
+ * not define).
+ */
+static void finish_active_option(struct eno_pcb *st, const struct tcp_pcb *pcb, size_t room)
+{
+    struct tc_eno_offer offers[4];
+    uint8_t sub[TC_RESUME_SUBOPT_MAX], opt[TC_ENO_OPT_MAX];
+    size_t fixed = 2 + (st->syn_len > 2 && st->syn_opt[2] < TC_ENO_TEP_MIN ? 1 : 0);
+    size_t keep, nonce_len, n = 0, len, sublen;
+    bool with_global = fixed == 3;
+    int err = TC_E_NOT_FOUND;
+    const uint8_t *teps;
+    size_t nteps = pcb_teps(st, &teps);
+
+    st->syn_final = true;
+    pick_cache(st, pcb);
+    if (st->cache == NULL || nteps == 0 ||
+        !tc_eno_fit_resume(room, fixed, nteps - 1, resume.nonce_len, &keep, &nonce_len)) {
+        return;
+    }
+    for (size_t k = nteps; k-- > 0 && err == TC_E_NOT_FOUND;) {
+        err = tc_resume_offer(st->cache, st->peer_id, st->peer_id_len, teps[k], nonce_len,
+                              resume.rng, resume_now(), &st->ticket);
+    }
+    if (err != TC_OK) {
+        tc_resume_ticket_wipe(&st->ticket);
+        return;
+    }
+    /* The most preferred `keep` of the other TEPs, in their order. */
+    for (size_t k = 0, skip = nteps - 1 - keep; k < nteps; k++) {
+        if (teps[k] == st->ticket.tep) {
+            continue;
+        }
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        offers[n++] = (struct tc_eno_offer){teps[k], false, NULL, 0};
+    }
+    sublen = tc_resume_subopt(&st->ticket, sub);
+    offers[n++] = (struct tc_eno_offer){st->ticket.tep, true, sub + 1, sublen - 1};
+    len = tc_eno_build_syn(opt, sizeof(opt), with_global, with_global ? st->syn_opt[2] : 0, offers,
+                           n);
+    sodium_memzero(sub, sizeof(sub));
+    if (len == 0 || len > room) {
+        tc_resume_ticket_wipe(&st->ticket); /* cannot happen: fitted above */
+        return;
+    }
+    memcpy(st->syn_opt, opt, len);
+    st->syn_len = (uint8_t)len;
+    st->offered = true;
+    stats.resume_offered++;
+}
+
+/*
  * Passive opener: a SYN reached a listener and lwIP made cpcb.  Decide now
  * what the SYN-ACK carries: B's explicit global suboption (b = 1) and the
  * one TEP it wants, the most preferred of ours that A offered (§4.5:
@@ -410,7 +576,71 @@ static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pc
     st->tep_byte = tc_eno_tep_byte(res.b_tep);
     st->peer_global = res.peer_global;
     st->state = TC_ENO_SYN_RCVD;
+    pick_cache(st, cpcb);
     return ERR_OK;
+}
+
+/*
+ * Passive opener, the SYN-ACK: "If a passive opener receives a resumption
+ * suboption containing an identifier-half that names a session secret that
+ * it has cached, and the subobtion's TEP matches the TEP used in the
+ * previous session, it SHOULD ... agree to resume from the cached session by
+ * sending its own resumption suboption, which will contain the other half of
+ * the identifier.  Otherwise, it MUST NOT agree to resumption" (§3.5).  The
+ * fresh answer chosen in on_passive_open stands otherwise.
+ */
+static void finish_passive_option(struct eno_pcb *st, const struct tcp_pcb *pcb, size_t room)
+{
+    struct tc_eno_syn peer, mine;
+    struct tc_eno_result res;
+    struct tc_eno_offer offer;
+    uint8_t sub[TC_RESUME_SUBOPT_MAX], opt[TC_ENO_OPT_MAX];
+    size_t keep, nonce_len, sublen, len, nteps;
+    const uint8_t *teps;
+    int err = TC_E_NOT_FOUND;
+
+    (void)pcb;
+    st->syn_final = true;
+    if (st->cache == NULL || !tc_eno_fit_resume(room, 3, 0, resume.nonce_len, &keep, &nonce_len) ||
+        tc_eno_parse_syn(st->peer_opt + 2, st->peer_len - 2, &peer) != TC_OK) {
+        return;
+    }
+    nteps = pcb_teps(st, &teps);
+    /* Our TEPs from the most preferred; a v = 1 suboption with less than 9
+     * bytes of data is a fresh offer (tc_resume_accept declines it). */
+    for (size_t k = nteps; k-- > 0 && err == TC_E_NOT_FOUND;) {
+        for (size_t j = 0; j < peer.nteps && err == TC_E_NOT_FOUND; j++) {
+            const struct tc_eno_tep *t = &peer.teps[j];
+
+            if (t->v && t->id == teps[k]) {
+                err = tc_resume_accept(st->cache, t->id, t->data, t->len, nonce_len, resume.rng,
+                                       resume_now(), &st->ticket);
+            }
+        }
+    }
+    if (err != TC_OK) {
+        tc_resume_ticket_wipe(&st->ticket);
+        return;
+    }
+    sublen = tc_resume_subopt(&st->ticket, sub);
+    offer = (struct tc_eno_offer){st->ticket.tep, true, sub + 1, sublen - 1};
+    len = tc_eno_build_syn(opt, sizeof(opt), true, st->syn_opt[2], &offer, 1);
+    sodium_memzero(sub, sizeof(sub));
+    err = len > 0 && len <= room ? tc_eno_parse_syn(opt + 2, len - 2, &mine) : TC_E_INVALID;
+    if (err == TC_OK) {
+        err = tc_eno_negotiate(&mine, &peer, st->opts.aa_mandatory, valid_for_us, st, &res);
+    }
+    if (err != TC_OK || !res.b_tep->v) {
+        /* Cannot happen (the fresh answer negotiated already); the secret
+         * is spent all the same. */
+        tc_resume_ticket_wipe(&st->ticket);
+        return;
+    }
+    memcpy(st->syn_opt, opt, len);
+    st->syn_len = (uint8_t)len;
+    st->tep_byte = tc_eno_tep_byte(res.b_tep);
+    st->resumed = true;
+    stats.resumed++;
 }
 
 static const struct tc_lwip_hooks hooks = {
@@ -427,6 +657,32 @@ void tc_eno_lwip_init(const struct tc_eno_config *cfg)
     }
     ext_id = tcp_ext_arg_alloc_id();
     tc_lwip_set_hooks(&hooks);
+}
+
+void tc_eno_lwip_set_resume(const struct tc_eno_resume *r)
+{
+    resume_on = r != NULL && r->rng != NULL && r->cache != NULL;
+    if (resume_on) {
+        resume = *r;
+        if (resume.nonce_len > TC_RESUME_NONCE_MAX) {
+            resume.nonce_len = TC_RESUME_NONCE_MAX;
+        }
+    } else {
+        memset(&resume, 0, sizeof(resume));
+    }
+}
+
+int tc_eno_lwip_take_ticket(struct tcp_pcb *pcb, struct tc_resume_ticket *t)
+{
+    struct eno_pcb *st = state_of(pcb);
+
+    if (st == NULL || st->state != TC_ENO_ON || !st->resumed || st->ticket_taken) {
+        return TC_E_NOT_FOUND;
+    }
+    *t = st->ticket;
+    tc_resume_ticket_wipe(&st->ticket);
+    st->ticket_taken = true;
+    return TC_OK;
 }
 
 int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts)
@@ -474,6 +730,10 @@ void tc_eno_lwip_outcome(const struct tcp_pcb *pcb, struct tc_eno_outcome *out)
     out->is_b = st->is_b;
     out->tep_byte = st->tep_byte;
     out->peer_global = st->peer_global;
+    out->resumed = st->resumed;
+    out->resume = st->cache;
+    memcpy(out->peer, st->peer_id, st->peer_id_len);
+    out->peer_len = st->peer_id_len;
     /* RFC 8547 §4.8: A's SYN option, then B's, as they appeared. */
     a = st->is_b ? st->peer_opt : st->syn_opt;
     alen = st->is_b ? st->peer_len : st->syn_len;

@@ -140,18 +140,23 @@ bool tc_keylog_on(void)
 
 void tc_keylog_session(const struct tc_sess *s)
 {
-    /* "TCPCRYPT_SS " + 33-byte session ID + " " + 32-byte ss[0], in hex. */
+    /* "TCPCRYPT_SS " + 33-byte session ID + " " + 32-byte ss[0] (ss[i]), in hex. */
     char line[16 + 2 * TC_NONCE_LEN + 2 * TC_ES_MAX + 2 * TC_SESSID_LEN + 2 * TC_K_LEN];
     char a[2 * TC_ES_MAX + 1], b[2 * TC_ES_MAX + 1];
     int n;
 
-    if (keylog_fd < 0 || s->state != TC_SESS_OPEN || s->es_len == 0) {
+    if (keylog_fd < 0 || s->state != TC_SESS_OPEN || (s->es_len == 0 && !s->resumed)) {
         return;
     }
-    n = snprintf(line, sizeof(line), "TCPCRYPT_ES %s %s\n", tc_hex(a, s->n_a, TC_NONCE_LEN),
-                 tc_hex(b, s->es, s->es_len));
-    if (n > 0 && (size_t)n < sizeof(line)) {
-        write_all(keylog_fd, line, (size_t)n);
+    /* A resumed session (RFC 8548 §3.5) has no key exchange: only its SS
+     * line, whose secret is the ss[i] it was keyed from (a dissector finds
+     * the connection from resume[i] = CPRF(ss[i], CONST_RESUME, 18)). */
+    if (!s->resumed) {
+        n = snprintf(line, sizeof(line), "TCPCRYPT_ES %s %s\n", tc_hex(a, s->n_a, TC_NONCE_LEN),
+                     tc_hex(b, s->es, s->es_len));
+        if (n > 0 && (size_t)n < sizeof(line)) {
+            write_all(keylog_fd, line, (size_t)n);
+        }
     }
     n = snprintf(line, sizeof(line), "TCPCRYPT_SS %s %s\n", tc_hex(a, s->sid, TC_SESSID_LEN),
                  tc_hex(b, s->ss, TC_K_LEN));

@@ -34,7 +34,8 @@ struct tc_sess;
 /* Open the key log (O_APPEND, created 0600); -1 with errno on failure. */
 int tc_keylog_open(const char *path);
 bool tc_keylog_on(void);
-/* Append the TCPCRYPT_ES and TCPCRYPT_SS lines of a freshly opened session. */
+/* Append the TCPCRYPT_ES and TCPCRYPT_SS lines of a freshly opened session,
+ * or the TCPCRYPT_SS line (with ss[i]) of a resumed one. */
 void tc_keylog_session(const struct tc_sess *s);
 void tc_keylog_close(void);
 

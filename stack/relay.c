@@ -311,6 +311,11 @@ static void rx_sess(struct tc_conn *c)
 {
     struct tc_sess *s = c->sess;
 
+    /* A resumed session (RFC 8548 §3.5) is open before any byte arrives. */
+    session_opened(c);
+    if (c->fd < 0) {
+        return;
+    }
     for (;;) {
         if (c->plain_len > 0) {
             struct iovec iov = {.iov_base = (void *)c->plain, .iov_len = c->plain_len};

@@ -4,6 +4,7 @@
  *
  *   A: EXPECT_INIT2 --Init2--> OPEN        (Init1 queued at start)
  *   B: EXPECT_INIT1 --Init1--> OPEN        (Init2 queued on the way)
+ *   resumed (§3.5), either role: OPEN at start
  *   any error: FAILED (abort: RST, an error distinct from EOF)
  */
 #include "stack/session.h"
@@ -123,6 +124,57 @@ int tc_sess_start(struct tc_sess *s, bool is_b, uint8_t tep_byte, const uint8_t 
     return TC_OK;
 }
 
+int tc_sess_start_resumed(struct tc_sess *s, bool is_b, uint8_t tep_byte,
+                          struct tc_resume_ticket *t, const struct tc_sess_config *cfg)
+{
+    uint8_t sn[TC_SN_MAX], mk0[TC_K_LEN];
+    size_t sn_len;
+    int err;
+
+    memset(s, 0, offsetof(struct tc_sess, ch));
+    memset(&s->ch, 0, offsetof(struct tc_channel, rx_buf));
+    s->is_b = is_b;
+    s->tep_byte = tep_byte;
+    s->cfg = *cfg;
+    s->cfg.resume = NULL; /* the cache advanced to ss[i+1] when t was taken */
+    s->resumed = true;
+    s->resume_i = t->i;
+    s->kx = tc_kex_find(tep_byte);
+    s->aead = tc_aead_find(t->aead);
+    s->state = TC_SESS_EXPECT_INIT1; /* not open until the keys are set */
+    /* "the first byte will always have v = 1", and the TEP is the one of
+     * the previous session (§3.5). */
+    if (s->kx == NULL || s->aead == NULL || (tep_byte & TC_TEP_V_BIT) == 0 ||
+        (uint8_t)(tep_byte & ~TC_TEP_V_BIT) != t->tep) {
+        err = TC_E_UNSUPPORTED;
+        goto out;
+    }
+    /* "sn[i] = nonce_a | nonce_b" by the roles of the original session. */
+    sn_len = tc_resume_sn(t, sn);
+    err = tc_keys_mk0(mk0, t->ss, sn, sn_len);
+    if (err == TC_OK) {
+        err = tc_keys_session_id(s->sid, tep_byte, t->ss, sn, sn_len);
+    }
+    /* "if a host played role "A" in the first session, it will use keys
+     * k_ab[j] to encrypt in each derived session" (§3.3); both streams
+     * start with frames at offset 0. */
+    if (err == TC_OK) {
+        err = tc_channel_init(&s->ch, s->aead, NULL, mk0, t->orig_a, 0, 0);
+    }
+    if (err == TC_OK && s->cfg.keylog) {
+        memcpy(s->ss, t->ss, TC_K_LEN);
+    }
+out:
+    sodium_memzero(sn, sizeof(sn));
+    sodium_memzero(mk0, sizeof(mk0));
+    tc_resume_ticket_wipe(t);
+    if (err != TC_OK) {
+        return fail(s, err);
+    }
+    s->state = TC_SESS_OPEN;
+    return TC_OK;
+}
+
 size_t tc_sess_pending(const struct tc_sess *s, const uint8_t **p)
 {
     if (s->state == TC_SESS_FAILED) {
@@ -141,6 +193,9 @@ void tc_sess_sent(struct tc_sess *s, size_t n)
 
 bool tc_sess_init_done(const struct tc_sess *s)
 {
+    if (s->resumed) {
+        return s->state == TC_SESS_OPEN;
+    }
     return s->init_out_len > 0 && s->init_out_sent == s->init_out_len;
 }
 
@@ -181,6 +236,16 @@ static int derive(struct tc_sess *s, const uint8_t *peer_pub, const uint8_t *ini
         memcpy(s->es, es, s->kx->es_len);
         s->es_len = s->kx->es_len;
         memcpy(s->ss, ss0, TC_K_LEN);
+    }
+    /* "implementations SHOULD compute and cache ss[i+1] for possible use by
+     * a later session" (§3.5): ss[1], with what a resumed session needs
+     * and has no Init exchange to agree on: the TEP, the AEAD, and this
+     * host's role, whose keys it keeps in every derived session.  A full
+     * cache or none is no reason to fail the connection. */
+    if (err == TC_OK && s->cfg.resume != NULL &&
+        tc_resume_store(s->cfg.resume, s->cfg.peer, s->cfg.peer_len, s->tep_byte, s->aead->id,
+                        !s->is_b, 1, s->ss_next, s->cfg.now_ms, NULL) != TC_OK) {
+        s->cfg.resume = NULL;
     }
 out:
     sodium_memzero(es, sizeof(es));

@@ -5,6 +5,8 @@
  * receive stream, sends what it asks to send, and seals application bytes.
  *
  *   tc_sess_start()    after ENO succeeded; A queues Init1
+ *   tc_sess_start_resumed()  instead, when ENO resumed a cached session (§3.5):
+ *                      no Init messages, open at once
  *   tc_sess_pending()  bytes the session itself must send first (Init1, Init2),
  *   tc_sess_sent()     in stream order, before any frame; send them with PSH
  *   tc_sess_input()    the peer's stream: Init, then frames (plaintext out)
@@ -23,6 +25,7 @@
 #include "crypto/frame.h"
 #include "crypto/init.h"
 #include "crypto/kex.h"
+#include "crypto/resume.h"
 #include "crypto/rng.h"
 
 #define TC_ENO_TRANSCRIPT_MAX 80 /* two SYN-form options of at most 40 bytes */
@@ -53,6 +56,11 @@ struct tc_sess_config {
     /* Keep N_A, ES and ss[0] in the session for a key log (debugging
      * captures only); otherwise they are wiped as soon as they are used. */
     bool keylog;
+    /* A fresh session stores ss[1] here for resumption once it opens
+     * (RFC 8548 §3.5), filed under peer; NULL: it is not cached. */
+    struct tc_resume_cache *resume;
+    uint8_t peer[TC_PEER_ID_MAX];
+    size_t peer_len;
 };
 
 enum tc_sess_state {
@@ -72,6 +80,8 @@ struct tc_sess {
     uint8_t transcript[TC_ENO_TRANSCRIPT_MAX];
     size_t transcript_len;
     struct tc_sess_config cfg;
+    bool resumed;      /* keys from a cached ss[i] (§3.5), no Init messages */
+    uint64_t resume_i; /* ... that i */
     uint8_t priv[TC_PRIV_MAX];
     uint8_t pub[TC_PUB_MAX];
     uint8_t nonce[TC_NONCE_LEN]; /* N_A or N_B */
@@ -88,8 +98,9 @@ struct tc_sess {
     uint8_t ss_next[TC_K_LEN]; /* ss[1], for a resumption cache */
     uint8_t n_a[TC_NONCE_LEN];
     /* Only with cfg.keylog: the key log lines
-     *   TCPCRYPT_ES <n_a hex> <es hex>      (es_len bytes)
-     *   TCPCRYPT_SS <sid hex> <ss hex>      (ss = ss[0]) */
+     *   TCPCRYPT_ES <n_a hex> <es hex>      (es_len bytes; fresh sessions)
+     *   TCPCRYPT_SS <sid hex> <ss hex>      (ss = ss[0], or the ss[i] a
+     *                                        resumed session was keyed from) */
     uint8_t es[TC_ES_MAX];
     size_t es_len;
     uint8_t ss[TC_K_LEN];
@@ -101,11 +112,22 @@ struct tc_sess {
 TC_MUST_CHECK int tc_sess_start(struct tc_sess *s, bool is_b, uint8_t tep_byte,
                                 const uint8_t *transcript, size_t transcript_len,
                                 const struct tc_sess_config *cfg);
+/*
+ * Start a resumed session (RFC 8548 §3.5): tep_byte is the TEP byte B sent
+ * (v = 1), t the secret ENO took from the cache with both nonces.  mk[0] =
+ * CPRF(ss[i], CONST_REKEY | sn[i]), the session ID from ss[i] and sn[i], and
+ * each host encrypts with the keys of its role in the original session.  The
+ * session is open on return; t is wiped either way.
+ */
+TC_MUST_CHECK int tc_sess_start_resumed(struct tc_sess *s, bool is_b, uint8_t tep_byte,
+                                        struct tc_resume_ticket *t,
+                                        const struct tc_sess_config *cfg);
 /* Bytes to send before anything else; *p valid until the next call. */
 size_t tc_sess_pending(const struct tc_sess *s, const uint8_t **p);
 void tc_sess_sent(struct tc_sess *s, size_t n);
 /* True once the last byte of the pending Init message has been handed over
- * (the segment carrying it must have PSH set, §3.3). */
+ * (the segment carrying it must have PSH set, §3.3); always for a resumed
+ * session, which has none. */
 bool tc_sess_init_done(const struct tc_sess *s);
 
 /*

@@ -213,8 +213,70 @@ static void test_negotiate(void)
     CHECK_INT(tc_err_aborts(TC_E_ENO_NO_TEP), false);
 }
 
+/* What gives way when a resumption suboption does not fit (RFC 8548 §3.5
+ * in at most 40 option bytes): fresh offers, then nonce bytes to the
+ * floor, then the whole resumption offer. */
+static void test_fit_resume(void)
+{
+    size_t keep = 99, nonce = 99;
+
+    /* Room to spare: everything as wanted (2 + 2 fresh + 1 + 9 + 8 = 22). */
+    CHECK(tc_eno_fit_resume(40, 2, 2, 8, &keep, &nonce));
+    CHECK_INT(keep, 2);
+    CHECK_INT(nonce, 8);
+    /* Beside lwIP's 24 bytes of SYN options, 16 left: the fresh offer
+     * goes, then the nonce shrinks to 4 (active) or 3 (passive, with its
+     * global suboption). */
+    CHECK(tc_eno_fit_resume(16, 2, 1, 8, &keep, &nonce));
+    CHECK_INT(keep, 0);
+    CHECK_INT(nonce, 4);
+    CHECK(tc_eno_fit_resume(16, 3, 0, 8, &keep, &nonce));
+    CHECK_INT(keep, 0);
+    CHECK_INT(nonce, 3);
+    /* A short nonce leaves room for a fresh offer. */
+    CHECK(tc_eno_fit_resume(16, 2, 1, 3, &keep, &nonce));
+    CHECK_INT(keep, 1);
+    CHECK_INT(nonce, 3);
+    /* One fresh offer of two kept, nonce whole. */
+    CHECK(tc_eno_fit_resume(20, 2, 2, 8, &keep, &nonce));
+    CHECK_INT(keep, 0);
+    CHECK_INT(nonce, 8);
+    CHECK(tc_eno_fit_resume(21, 2, 2, 8, &keep, &nonce));
+    CHECK_INT(keep, 1);
+    /* Below the floor: no resumption offer (a fresh exchange instead). */
+    CHECK(!tc_eno_fit_resume(14, 2, 1, 8, &keep, &nonce));
+    CHECK(!tc_eno_fit_resume(12, 3, 0, 8, &keep, &nonce));
+    /* ... unless fewer nonce bytes were asked for: 0 fits in 12. */
+    CHECK(tc_eno_fit_resume(12, 2, 1, 0, &keep, &nonce));
+    CHECK_INT(keep, 0);
+    CHECK_INT(nonce, 0);
+    CHECK(!tc_eno_fit_resume(11, 2, 0, 0, &keep, &nonce));
+    /* Whatever fits, the option built from it is valid and fits. */
+    for (size_t room = 0; room <= 40; room++) {
+        for (size_t want = 0; want <= 8; want++) {
+            uint8_t opt[TC_ENO_OPT_MAX], data[TC_RESUME_HALF_LEN + TC_RESUME_NONCE_MAX] = {0};
+            struct tc_eno_offer offers[3] = {{0x24, false, NULL, 0}, {0x22, false, NULL, 0}};
+            struct tc_eno_syn parsed;
+            size_t len;
+
+            if (!tc_eno_fit_resume(room, 3, 2, want, &keep, &nonce)) {
+                CHECK(room < 3 + 1 + TC_RESUME_HALF_LEN + (want < 3 ? want : 3));
+                continue;
+            }
+            CHECK(nonce <= want);
+            offers[keep] = (struct tc_eno_offer){0x23, true, data, TC_RESUME_HALF_LEN + nonce};
+            len = tc_eno_build_syn(opt, sizeof(opt), true, 0x01, offers, keep + 1);
+            CHECK(len > 0 && len <= room);
+            CHECK_INT(tc_eno_parse_syn(opt + 2, len - 2, &parsed), TC_OK);
+            CHECK_INT(parsed.nteps, keep + 1);
+            CHECK_INT(parsed.teps[keep].len, TC_RESUME_HALF_LEN + nonce);
+        }
+    }
+}
+
 int main(void)
 {
+    test_fit_resume();
     test_parse();
     test_find();
     test_build();

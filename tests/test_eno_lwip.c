@@ -23,6 +23,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "crypto/resume.h"
 #include "stack/eno_lwip.h"
 #include "stack/session.h"
 #include "tests/lwip_wire.h"
@@ -334,11 +335,22 @@ static void ep_start(struct ep *e, struct tcp_pcb *pcb)
         .aeads = {TC_AEAD_AES_128_GCM, TC_AEAD_CHACHA20_POLY1305},
         .naeads = 2,
         .now_ms = wire_now_ms,
+        .keylog = true, /* keep ss[0] / ss[i] for the checks */
     };
+    struct tc_resume_ticket t;
 
     e->up = true;
     tc_eno_lwip_outcome(pcb, &e->out);
-    if (e->out.encrypted) {
+    /* As tcpcryptd does: a fresh session caches ss[1] where ENO says. */
+    cfg.resume = e->out.resume;
+    memcpy(cfg.peer, e->out.peer, e->out.peer_len);
+    cfg.peer_len = e->out.peer_len;
+    if (e->out.encrypted && e->out.resumed) {
+        CHECK_INT(tc_eno_lwip_take_ticket(pcb, &t), TC_OK);
+        CHECK_INT(tc_sess_start_resumed(&e->sess, e->out.is_b, e->out.tep_byte, &t, &cfg), TC_OK);
+        /* The secret goes to one session only. */
+        CHECK_INT(tc_eno_lwip_take_ticket(pcb, &t), TC_E_NOT_FOUND);
+    } else if (e->out.encrypted) {
         CHECK_INT(tc_sess_start(&e->sess, e->out.is_b, e->out.tep_byte, e->out.transcript,
                                 e->out.transcript_len, &cfg),
                   TC_OK);
@@ -506,6 +518,8 @@ enum mutation {
     MUT_SYN_TWO_ENO,      /* A's SYN: a NOP pair becomes a second option, 45 02 */
     MUT_STRIP_A_ENO,      /* every ENO option in A's non-SYN segments -> NOPs */
     MUT_FLIP_A_DATA,      /* one bit of A's frames, once, well into the transfer */
+    MUT_REPLAY_SYN,       /* A's SYN ENO -> mut.replay (an old SYN's option) */
+    MUT_SYNACK_HALF,      /* one bit of the identifier half in B's SYN-ACK */
 };
 
 static struct {
@@ -518,6 +532,9 @@ static struct {
     size_t flip_frame;
     struct wire_capture after; /* the last rewritten frame, as delivered */
 } mut;
+/* For MUT_REPLAY_SYN (run() clears mut). */
+static u8_t replay_syn[TC_TCP_MAX_OPTION_BYTES];
+static size_t replay_syn_len;
 
 /* The length of the option at c->opts[i]: 0 at EOL, at the end or on a
  * bad length. */
@@ -637,6 +654,23 @@ static enum wire_verdict mutate_frame(struct wire_frame *f, const struct wire_ca
             mut.count++;
         }
         break;
+    case MUT_REPLAY_SYN:
+        if (c->from == WIRE_A && c->flags == TCP_SYN) {
+            mut.done = replace_eno(f, c, replay_syn, replay_syn_len);
+            mut.count++;
+        }
+        break;
+    case MUT_SYNACK_HALF:
+        /* 45 len 01 a3 half...: flip a bit of the half's first byte. */
+        if (c->from == WIRE_B && (c->flags & TCP_SYN) && c->eno_len > 4 && c->eno[3] >= 0xa0) {
+            u8_t opt[TC_TCP_MAX_OPTION_BYTES];
+
+            memcpy(opt, c->eno, c->eno_len);
+            opt[4] ^= 0x01;
+            mut.done = replace_eno(f, c, opt, c->eno_len);
+            mut.count++;
+        }
+        break;
     case MUT_FLIP_A_DATA:
         if (c->from == WIRE_A && c->payload_len > 0 && !mut.done) {
             size_t start = (size_t)(u32_t)(c->seq - mut.a_isn - 1), k;
@@ -689,6 +723,8 @@ struct params {
     enum mutation mutation;
     unsigned mut_n;
 };
+/* Resumption's role swap: the client on B's netif, the listener on A's. */
+static bool run_swapped;
 
 static bool transfer_over(void)
 {
@@ -718,8 +754,8 @@ static void run(const struct params *p)
     mut.cap = -1;
     wire_set_mutator(mutate, NULL);
     stats_before = *tc_eno_lwip_stats();
-    CHECK(ipaddr_aton(p->ipv6 ? "fd00::1" : "10.0.0.1", &addr_a));
-    CHECK(ipaddr_aton(p->ipv6 ? "fd00::2" : "10.0.0.2", &addr_b));
+    CHECK(ipaddr_aton(p->ipv6 ? "fd00::1" : "10.0.0.1", run_swapped ? &addr_b : &addr_a));
+    CHECK(ipaddr_aton(p->ipv6 ? "fd00::2" : "10.0.0.2", run_swapped ? &addr_a : &addr_b));
 
     /* B listens; ENO state goes on the listening pcb, after tcp_listen(). */
     pcb = tcp_new_ip_type(p->ipv6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
@@ -727,7 +763,7 @@ static void run(const struct params *p)
     if (pcb == NULL) {
         exit(2);
     }
-    tcp_bind_netif(pcb, &wire_netif_b);
+    tcp_bind_netif(pcb, run_swapped ? &wire_netif_a : &wire_netif_b);
     CHECK_INT(tcp_bind(pcb, &addr_b, p->port), ERR_OK);
     listener = tcp_listen_with_backlog(pcb, 4);
     CHECK(listener != NULL);
@@ -743,7 +779,7 @@ static void run(const struct params *p)
     if (client.pcb == NULL) {
         exit(2);
     }
-    tcp_bind_netif(client.pcb, &wire_netif_a);
+    tcp_bind_netif(client.pcb, run_swapped ? &wire_netif_b : &wire_netif_a);
     CHECK_INT(tcp_bind(client.pcb, &addr_a, 0), ERR_OK);
     CHECK_INT(tc_eno_lwip_attach(client.pcb, &p->opts_a), TC_OK);
     ep_callbacks(&client, client.pcb);
@@ -1468,9 +1504,331 @@ static void fallbacks(void)
     check_stats(1, 0, 0, 0, 0);
 }
 
+/* ------------------------------------------------------------ session resumption */
+
+/* Each host's cache, as each tcpcryptd has one: A's netif is .1, B's .2. */
+static struct tc_resume_cache cache_a, cache_b;
+static uint8_t seen_sids[64][TC_SESSID_LEN];
+static size_t n_seen;
+
+static struct tc_resume_cache *cache_of(void *ctx, const struct tcp_pcb *pcb)
+{
+    const uint8_t *last = IP_IS_V6(&pcb->local_ip)
+                              ? (const uint8_t *)ip_2_ip6(&pcb->local_ip)->addr + 15
+                              : (const uint8_t *)&ip_2_ip4(&pcb->local_ip)->addr + 3;
+
+    (void)ctx;
+    return *last == 1 ? &cache_a : &cache_b;
+}
+
+static uint64_t virtual_now(void *ctx)
+{
+    (void)ctx;
+    return wire_now_ms;
+}
+
+static uint64_t resume_rng_state = 77;
+static const struct tc_rng resume_rng = {det_fill, &resume_rng_state};
+
+static void resumption_on(size_t nonce_len)
+{
+    tc_eno_lwip_set_resume(&(struct tc_eno_resume){.cache = cache_of,
+                                                   .now_ms = virtual_now,
+                                                   .rng = &resume_rng,
+                                                   .nonce_len = nonce_len});
+}
+
+/* The session ID is new: no two connections share keys. */
+static void check_new_sid(const uint8_t sid[TC_SESSID_LEN])
+{
+    for (size_t k = 0; k < n_seen; k++) {
+        CHECK(memcmp(seen_sids[k], sid, TC_SESSID_LEN) != 0);
+    }
+    if (n_seen < sizeof(seen_sids) / sizeof(seen_sids[0])) {
+        memcpy(seen_sids[n_seen++], sid, TC_SESSID_LEN);
+    }
+}
+
+/* The first TCP frame from the client (server) side with these flags. */
+static const struct wire_capture *conn_first(bool from_client, bool swap, u8_t flags)
+{
+    return first_with(from_client != swap ? WIRE_A : WIRE_B, flags);
+}
+
+/* The SYN and SYN-ACK: no more than 40 option bytes, lwIP's own four
+ * options all there, one ENO option. */
+static void check_syn_options(bool swap)
+{
+    const struct wire_capture *syn = conn_first(true, swap, TCP_SYN);
+    const struct wire_capture *synack = conn_first(false, swap, TCP_SYN | TCP_ACK);
+
+    CHECK(syn != NULL && synack != NULL);
+    if (syn == NULL || synack == NULL) {
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        const struct wire_capture *c = k == 0 ? syn : synack;
+
+        CHECK(c->opts_ok && c->csum_ok);
+        CHECK(c->optlen <= TC_TCP_MAX_OPTION_BYTES);
+        CHECK(c->has_mss && c->has_ws && c->has_sack_perm && c->has_ts);
+        CHECK_INT(c->eno_count, 1);
+    }
+}
+
+/*
+ * One connection with resumption on.  want_resumed: both ends resumed with
+ * ss[want_i]; otherwise both fresh.  Data both ways intact, a clean end; a
+ * resumed one has no Init message in either stream and its session ID
+ * starts with TEP|v; each direction keeps the keys of the sender's role in
+ * the original session (orig_a_client).
+ */
+static void resume_conn(struct params *p, bool want_resumed, uint64_t want_i, bool orig_a_client)
+{
+    unsigned failed = tc_checks_failed, n_tcp;
+    uint8_t sa[TC_SESSID_LEN], sb[TC_SESSID_LEN];
+    static const u8_t magic1[4] = {0x15, 0x10, 0x1a, 0x0e}, magic2[4] = {0x09, 0x71, 0x05, 0xe0};
+
+    run(p);
+    n_tcp = check_frames();
+    check_syn_options(run_swapped);
+    check_outcome(&client, true, 0);
+    check_outcome(&server, true, 0);
+    CHECK_INT(client.out.resumed, want_resumed);
+    CHECK_INT(server.out.resumed, want_resumed);
+    CHECK_INT(client.sess.resumed, want_resumed);
+    CHECK_INT(server.sess.resumed, want_resumed);
+    CHECK_INT(client.out.tep_byte, want_resumed ? 0xa3 : 0x23);
+    CHECK(tc_sess_session_id(&client.sess, sa));
+    CHECK(tc_sess_session_id(&server.sess, sb));
+    CHECK_MEM(sa, sb, TC_SESSID_LEN);
+    CHECK_INT(sa[0], want_resumed ? 0xa3 : 0x23);
+    check_new_sid(sa);
+    if (want_resumed) {
+        CHECK_INT(client.sess.resume_i, want_i);
+        CHECK_INT(server.sess.resume_i, want_i);
+        /* Both ends were keyed from the same ss[i] (kept for a key log). */
+        CHECK_MEM(client.sess.ss, server.sess.ss, TC_K_LEN);
+        /* "No Init1/Init2": frames from the first byte of each stream. */
+        CHECK_INT(client.init_len, 0);
+        CHECK_INT(server.init_len, 0);
+        CHECK(client.wrote_len >= 4 && memcmp(client.wrote, magic1, 4) != 0);
+        CHECK(server.wrote_len >= 4 && memcmp(server.wrote, magic2, 4) != 0);
+        CHECK_INT(client.sess.ch.send_ab, orig_a_client);
+        CHECK_INT(server.sess.ch.send_ab, !orig_a_client);
+    } else {
+        CHECK(client.init_len > 0 && server.init_len > 0);
+        CHECK_MEM(client.wrote, magic1, 4);
+        CHECK_MEM(server.wrote, magic2, 4);
+        CHECK_INT(client.sess.ch.send_ab, true); /* a fresh session: A = the client */
+    }
+    /* RFC 8547 §4.6 holds as for fresh sessions: 45 02 on every segment
+     * until the peer's first non-SYN segment arrived, then none. */
+    CHECK(check_eno_until_non_syn(run_swapped ? WIRE_B : WIRE_A) >= 1);
+    check_eno_until_non_syn(run_swapped ? WIRE_A : WIRE_B);
+    check_data();
+    CHECK_INT(marker_frames(-1), 0);
+    check_clean_end(true);
+    print_eno("SYN    ", conn_first(true, run_swapped, TCP_SYN));
+    print_eno("SYN-ACK", conn_first(false, run_swapped, TCP_SYN | TCP_ACK));
+    summary(p->name, failed, n_tcp);
+}
+
+static struct params resume_params(const char *name, u16_t port)
+{
+    return (struct params){name, false, port, {0}, {0}, 30 * KB, 20 * KB, MUT_NONE, 0};
+}
+
+/* The ENO option of the first SYN (SYN-ACK) as captured, into buf. */
+static size_t eno_of(bool from_client, bool swap, u8_t flags, u8_t *buf)
+{
+    const struct wire_capture *c = conn_first(from_client, swap, flags);
+
+    if (c == NULL) {
+        return 0;
+    }
+    memcpy(buf, c->eno, c->eno_len);
+    return c->eno_len;
+}
+
+static void scenario_resumption(void)
+{
+    u8_t syn[TC_TCP_MAX_OPTION_BYTES], synack[TC_TCP_MAX_OPTION_BYTES];
+    u8_t old_syn[TC_TCP_MAX_OPTION_BYTES];
+    size_t syn_len, synack_len, old_len;
+    struct params p;
+    char name[80];
+    uint64_t i = 0;
+
+    CHECK_INT(tc_resume_cache_init(&cache_a, 16, 3600 * 1000), TC_OK);
+    CHECK_INT(tc_resume_cache_init(&cache_b, 16, 3600 * 1000), TC_OK);
+    resumption_on(8);
+
+    /* A fresh exchange first; both hosts cache ss[1] under the other. */
+    p = resume_params("resumption: the first connection is fresh", 6100);
+    resume_conn(&p, false, 0, true);
+    CHECK(first_eno_is(WIRE_A, TCP_SYN, eno_syn_a, sizeof(eno_syn_a)));
+    CHECK_INT(tc_resume_count(&cache_a, wire_now_ms), 1);
+    CHECK_INT(tc_resume_count(&cache_b, wire_now_ms), 1);
+
+    /* Then resumed, i = 1, 2, 3, 4.  Option space: lwIP's SYN options take
+     * 24 bytes (MSS, window scale, SACK-permitted, timestamps), leaving 16
+     * for ENO; with an 8-byte nonce wanted, the fresh X448 offer gives way
+     * and the nonce shrinks to 4 bytes in the SYN (45 10 a3 half nonce) and
+     * 3 in the SYN-ACK (45 10 01 a3 half nonce). */
+    for (unsigned k = 1; k <= 4; k++) {
+        snprintf(name, sizeof(name), "resumption: reconnect %u", k);
+        p = resume_params(name, (u16_t)(6100 + k));
+        resume_conn(&p, true, ++i, true);
+        syn_len = eno_of(true, false, TCP_SYN, syn);
+        synack_len = eno_of(false, false, TCP_SYN | TCP_ACK, synack);
+        CHECK_INT(syn_len, 16);
+        CHECK(syn_len == 16 && syn[1] == 16 && syn[2] == 0xa3);
+        CHECK_INT(synack_len, 16);
+        CHECK(synack_len == 16 && synack[2] == 0x01 && synack[3] == 0xa3);
+    }
+    CHECK_INT(tc_resume_count(&cache_a, wire_now_ms), 1);
+    CHECK_INT(tc_resume_count(&cache_b, wire_now_ms), 1);
+    memcpy(old_syn, syn, syn_len);
+    old_len = syn_len;
+
+    /* A 3-byte nonce leaves room for the fresh X448 offer beside it. */
+    resumption_on(3);
+    p = resume_params("resumption: 3-byte nonce, X448 offered too", 6110);
+    resume_conn(&p, true, ++i, true);
+    syn_len = eno_of(true, false, TCP_SYN, syn);
+    CHECK(syn_len == 16 && syn[2] == 0x24 && syn[3] == 0xa3);
+    resumption_on(8);
+
+    /* Role swap: B connects to A and resumes the same chain; each host
+     * still encrypts with the keys of its original role (the client, B
+     * now, was B: k_ba). */
+    for (unsigned k = 0; k < 2; k++) {
+        snprintf(name, sizeof(name), "resumption: role swap %u", k + 1);
+        p = resume_params(name, (u16_t)(6120 + k));
+        run_swapped = true;
+        resume_conn(&p, true, ++i, false);
+        run_swapped = false;
+    }
+    p = resume_params("resumption: back to the first roles", 6125);
+    resume_conn(&p, true, ++i, true);
+
+    /* A replayed SYN: an old resumption suboption in place of A's.  B no
+     * longer holds that secret (taken when first used), so it answers with
+     * a fresh offer; the two ends' transcripts differ, so do their keys,
+     * and the first frame fails: never the keys of an earlier connection. */
+    {
+        unsigned failed = tc_checks_failed, n_tcp;
+        uint8_t sa[TC_SESSID_LEN], sb[TC_SESSID_LEN];
+
+        p = resume_params("resumption: replayed SYN", 6130);
+        p.mutation = MUT_REPLAY_SYN;
+        memcpy(replay_syn, old_syn, old_len);
+        replay_syn_len = old_len;
+        run(&p);
+        n_tcp = check_frames();
+        CHECK_INT(mut.count, 1);
+        CHECK(first_eno_is(WIRE_B, TCP_SYN | TCP_ACK, eno_syn_b, sizeof(eno_syn_b)));
+        CHECK(server.out.encrypted && !server.out.resumed);
+        CHECK(client.out.encrypted && !client.out.resumed);
+        CHECK(ep_failed(&client) || ep_failed(&server));
+        CHECK(server.sess_err == TC_E_AUTH || client.sess_err == TC_E_AUTH);
+        if (tc_sess_session_id(&server.sess, sb)) {
+            check_new_sid(sb);
+        }
+        if (tc_sess_session_id(&client.sess, sa)) {
+            check_new_sid(sa);
+        }
+        summary(p.name, failed, n_tcp);
+    }
+
+    /* B's cache flushed (as after a restart): A's offer names nothing B
+     * knows, B answers fresh, data intact; the next connection resumes
+     * the new chain from i = 1. */
+    CHECK(tc_resume_flush_all(&cache_b) >= 1);
+    p = resume_params("resumption: server cache flushed -> fresh", 6140);
+    resume_conn(&p, false, 0, true);
+    CHECK(conn_first(true, false, TCP_SYN) != NULL &&
+          conn_first(true, false, TCP_SYN)->eno[2] == 0xa3); /* A still offered */
+    CHECK(first_eno_is(WIRE_B, TCP_SYN | TCP_ACK, eno_syn_b, sizeof(eno_syn_b)));
+    p = resume_params("resumption: after the flush, resumed again", 6141);
+    resume_conn(&p, true, 1, true);
+
+    /* A mismatched half in B's answer "MUST be ignored" (§3.5): it was the
+     * only suboption, so A disables TCP-ENO, and B, with no ENO in A's
+     * third segment, falls back too: plain TCP, data intact. */
+    {
+        unsigned failed = tc_checks_failed, n_tcp;
+
+        p = resume_params("resumption: SYN-ACK half altered", 6150);
+        p.mutation = MUT_SYNACK_HALF;
+        run(&p);
+        n_tcp = check_frames();
+        CHECK_INT(mut.count, 1);
+        check_outcome(&client, false, TC_E_ENO_NO_TEP);
+        check_outcome(&server, false, TC_E_ENO_ABSENT);
+        check_no_eno_after_syn(WIRE_A);
+        check_data();
+        check_clean_end(false);
+        summary(p.name, failed, n_tcp);
+    }
+    /* Both ends spent ss[2] on that attempt, whatever became of it: the
+     * next connection resumes with ss[3], never ss[2] again. */
+    p = resume_params("resumption: after the altered half, the next secret", 6151);
+    resume_conn(&p, true, 3, true);
+
+    /* nocache on the client: no offer (45 04 24 23), a fresh exchange, and
+     * nothing of it enters A's cache (B caches its own side). */
+    {
+        size_t ca = tc_resume_count(&cache_a, wire_now_ms);
+        size_t cb = tc_resume_count(&cache_b, wire_now_ms);
+
+        p = resume_params("resumption: client nocache", 6160);
+        p.opts_a.nocache = true;
+        resume_conn(&p, false, 0, true);
+        CHECK(first_eno_is(WIRE_A, TCP_SYN, eno_syn_a, sizeof(eno_syn_a)));
+        CHECK_INT(tc_resume_count(&cache_a, wire_now_ms), ca);
+        CHECK_INT(tc_resume_count(&cache_b, wire_now_ms), cb + 1);
+    }
+    /* nocache on the listener: A offers, B does not accept, B caches
+     * nothing. */
+    {
+        size_t cb = tc_resume_count(&cache_b, wire_now_ms);
+
+        p = resume_params("resumption: listener nocache", 6161);
+        p.opts_b.nocache = true;
+        resume_conn(&p, false, 0, true);
+        CHECK(conn_first(true, false, TCP_SYN) != NULL &&
+              conn_first(true, false, TCP_SYN)->eno[2] == 0xa3);
+        CHECK(first_eno_is(WIRE_B, TCP_SYN | TCP_ACK, eno_syn_b, sizeof(eno_syn_b)));
+        CHECK_INT(tc_resume_count(&cache_b, wire_now_ms), cb);
+    }
+
+    /* IPv6: the peer is named by its IPv6 address, a chain of its own. */
+    p = resume_params("resumption: ipv6, fresh", 6165);
+    p.ipv6 = true;
+    resume_conn(&p, false, 0, true);
+    p = resume_params("resumption: ipv6, resumed", 6166);
+    p.ipv6 = true;
+    resume_conn(&p, true, 1, true);
+
+    /* Resumption off daemon-wide: no offer at all, nothing cached. */
+    tc_eno_lwip_set_resume(NULL);
+    {
+        size_t ca = tc_resume_count(&cache_a, wire_now_ms);
+
+        p = resume_params("resumption: off", 6170);
+        resume_conn(&p, false, 0, true);
+        CHECK(first_eno_is(WIRE_A, TCP_SYN, eno_syn_a, sizeof(eno_syn_a)));
+        CHECK_INT(tc_resume_count(&cache_a, wire_now_ms), ca);
+    }
+    tc_resume_cache_destroy(&cache_a);
+    tc_resume_cache_destroy(&cache_b);
+}
+
 int main(void)
 {
-    static const struct tc_eno_config cfg = {{0x24, 0x23}, 2};
+    static const struct tc_eno_config cfg = {.teps = {0x24, 0x23}, .nteps = 2, .rst_ignored = NULL};
 
     wire_setup();
     tc_eno_lwip_init(&cfg);
@@ -1482,6 +1840,7 @@ int main(void)
     scenario_aa_encrypted();
     scenario_flip();
     scenario_encrypted("ipv6, both ENO", true, 6050, 50 * KB);
+    scenario_resumption();
 
     ep_free(&client);
     ep_free(&server);

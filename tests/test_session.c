@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include "crypto/keys.h"
+#include "crypto/resume.h"
 #include "stack/session.h"
 #include "tests/check.h"
 
@@ -226,8 +228,131 @@ static void ephemeral_reuse(void)
     CHECK_INT(eph.slot[2].valid, false);
 }
 
+/*
+ * Resumed sessions (RFC 8548 §3.5) from the caches' tickets: the session ID
+ * is TEP|v then CPRF(ss[i], CONST_SESSID | sn[i]) with sn[i] = nonce_a |
+ * nonce_b by original roles, no Init message, open at once, and each host
+ * encrypts with the keys of its original role whichever end connects.
+ */
+static void resumed(bool swap)
+{
+    struct tc_resume_cache ca, cb; /* the hosts that were A and B */
+    struct tc_resume_ticket ta, tb, bad;
+    struct tc_sess_config cfg = config();
+    uint8_t ss1[TC_K_LEN], sub[TC_RESUME_SUBOPT_MAX], sn[TC_SN_MAX], want[TC_SESSID_LEN];
+    uint8_t sa[TC_SESSID_LEN], sb[TC_SESSID_LEN], frame[256], msg[] = "resumed";
+    size_t n, flen = 0, used;
+    struct tc_plain pl;
+    const uint8_t *p;
+    static const uint8_t peer_a[] = {4, 10, 0, 0, 1}, peer_b[] = {4, 10, 0, 0, 2};
+
+    for (size_t k = 0; k < sizeof(ss1); k++) {
+        ss1[k] = (uint8_t)(k * 7 + 1);
+    }
+    CHECK_INT(tc_resume_cache_init(&ca, 4, 1000), TC_OK);
+    CHECK_INT(tc_resume_cache_init(&cb, 4, 1000), TC_OK);
+    CHECK_INT(tc_resume_store(&ca, peer_b, 5, 0x23, TC_AEAD_CHACHA20_POLY1305, true, 1, ss1, 0,
+                              NULL),
+              TC_OK);
+    CHECK_INT(tc_resume_store(&cb, peer_a, 5, 0x23, TC_AEAD_CHACHA20_POLY1305, false, 1, ss1, 0,
+                              NULL),
+              TC_OK);
+    /* The connecting host offers, the other agrees and the offerer checks
+     * the reply: after a swap, the former B connects. */
+    {
+        struct tc_resume_cache *oc = swap ? &cb : &ca, *pc = swap ? &ca : &cb;
+        struct tc_resume_ticket *ot = swap ? &tb : &ta, *pt = swap ? &ta : &tb;
+        const uint8_t *opeer = swap ? peer_a : peer_b;
+
+        CHECK_INT(tc_resume_offer(oc, opeer, 5, 0x23, 4, &tc_rng_system, 1, ot), TC_OK);
+        n = tc_resume_subopt(ot, sub);
+        CHECK_INT(tc_resume_accept(pc, 0x23, sub + 1, n - 1, 3, &tc_rng_system, 1, pt), TC_OK);
+        n = tc_resume_subopt(pt, sub);
+        CHECK_INT(tc_resume_check_reply(ot, sub + 1, n - 1), TC_OK);
+    }
+    n = tc_resume_sn(&ta, sn);
+    CHECK_INT(n, swap ? 3 + 4 : 4 + 3);
+    CHECK_INT(tc_keys_session_id(want, 0xa3, ss1, sn, n), TC_OK);
+
+    /* Mismatched TEP bytes are refused, and the ticket is wiped. */
+    bad = ta;
+    CHECK_INT(tc_sess_start_resumed(&a, false, 0x23, &bad, &cfg), TC_E_UNSUPPORTED);
+    CHECK_INT(bad.orig_a, false);
+    bad = ta;
+    CHECK_INT(tc_sess_start_resumed(&a, false, 0xa4, &bad, &cfg), TC_E_UNSUPPORTED);
+    tc_sess_wipe(&a);
+
+    /* Current roles: the connecting host is A now. */
+    CHECK_INT(tc_sess_start_resumed(&a, swap, 0xa3, &ta, &cfg), TC_OK);
+    CHECK_INT(tc_sess_start_resumed(&b, !swap, 0xa3, &tb, &cfg), TC_OK);
+    CHECK_INT(ta.orig_a, false); /* wiped */
+    CHECK_INT(a.state, TC_SESS_OPEN);
+    CHECK_INT(tc_sess_pending(&a, &p), 0);
+    CHECK_INT(tc_sess_pending(&b, &p), 0);
+    CHECK(tc_sess_init_done(&a) && tc_sess_init_done(&b));
+    CHECK(tc_sess_can_seal(&a) && tc_sess_can_seal(&b));
+    CHECK(tc_sess_session_id(&a, sa));
+    CHECK(tc_sess_session_id(&b, sb));
+    CHECK_MEM(sa, want, TC_SESSID_LEN);
+    CHECK_MEM(sb, want, TC_SESSID_LEN);
+    CHECK_INT(a.resume_i, 1);
+    /* The host that was A keeps k_ab. */
+    CHECK_INT(a.ch.send_ab, true);
+    CHECK_INT(b.ch.send_ab, false);
+    CHECK_INT(a.aead->id, TC_AEAD_CHACHA20_POLY1305);
+    /* Frames from offset 0 both ways. */
+    CHECK_INT(tc_sess_seal(&a, 0, msg, sizeof(msg), frame, sizeof(frame), &flen), TC_OK);
+    CHECK_INT(tc_sess_input(&b, frame, flen, &used, &pl), TC_OK);
+    CHECK_MEM(pl.data, msg, sizeof(msg));
+    CHECK_INT(tc_sess_seal(&b, TC_FLAG_FINP, msg, sizeof(msg), frame, sizeof(frame), &flen), TC_OK);
+    CHECK_INT(tc_sess_input(&a, frame, flen, &used, &pl), TC_OK);
+    CHECK_INT(pl.fin, true);
+    tc_sess_wipe(&a);
+    tc_sess_wipe(&b);
+    tc_resume_cache_destroy(&ca);
+    tc_resume_cache_destroy(&cb);
+}
+
+/* A fresh session caches ss[1] under the peer once it opens, with the TEP,
+ * AEAD and this host's role. */
+static void fresh_stores(void)
+{
+    struct tc_resume_cache ca, cb;
+    struct tc_sess_config cfa = config(), cfb = config();
+    struct tc_resume_ticket t;
+
+    CHECK_INT(tc_resume_cache_init(&ca, 4, 1000), TC_OK);
+    CHECK_INT(tc_resume_cache_init(&cb, 4, 1000), TC_OK);
+    cfa.resume = &ca;
+    cfa.peer[0] = 'b';
+    cfa.peer_len = 1;
+    cfb.resume = &cb;
+    cfb.peer[0] = 'a';
+    cfb.peer_len = 1;
+    CHECK_INT(tc_sess_start(&a, false, 0x23, transcript, sizeof(transcript), &cfa), TC_OK);
+    CHECK_INT(tc_sess_start(&b, true, 0x23, transcript, sizeof(transcript), &cfb), TC_OK);
+    CHECK_INT(tc_resume_count(&cb, 1), 0);
+    CHECK_INT(pump(&a, &b, 100), TC_WANT_MORE);
+    CHECK_INT(tc_resume_count(&cb, 1), 1);
+    CHECK_INT(pump(&b, &a, 100), TC_WANT_MORE);
+    CHECK_INT(tc_resume_count(&ca, 1), 1);
+    CHECK_INT(tc_resume_offer(&ca, (const uint8_t *)"b", 1, 0x23, 0, &tc_rng_system, 1, &t), TC_OK);
+    CHECK_INT(t.i, 1);
+    CHECK_INT(t.orig_a, true);
+    CHECK_INT(t.aead, a.aead->id);
+    CHECK_MEM(t.ss, a.ss_next, TC_K_LEN);
+    tc_resume_ticket_wipe(&t);
+    tc_sess_wipe(&a);
+    tc_sess_wipe(&b);
+    tc_resume_cache_destroy(&ca);
+    tc_resume_cache_destroy(&cb);
+}
+
 int main(void)
 {
+    resumed(false);
+    resumed(true);
+    fresh_stores();
     static const uint8_t teps[4] = {0x21, 0x22, 0x23, 0x24};
     static const size_t chunks[] = {1, 3, 8, 1500};
 
