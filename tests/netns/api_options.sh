@@ -9,7 +9,9 @@ need tcpdump tshark timeout
 INFO=$TC_BUILDDIR/tools/tcpcrypt-info
 [ -x "$INFO" ] || fail "no $INFO"
 
-start_hosts
+# Fresh key exchanges throughout (each case negotiates anew); resumption
+# and its options have their own section at the end.
+start_hosts --resume-cache 0
 PORT=7100
 
 # srv NAME [--set ...]: a one-connection tcpcrypt-info listener on A, port $PORT
@@ -141,13 +143,16 @@ expect fl.cli securst 1 "SECURST get"
 expect fl.cli encrypted yes "flush, nocache, securst"
 
 # 10. Daemon-wide defaults: --aeads, --plain-port, and the same from --config.
-restart_b() {
-    kill "${PIDS[1]}" && wait "${PIDS[1]}" 2>/dev/null || true
-    rm -f "$WORK/B.sock"
-    PIDS=("${PIDS[0]}" "${PIDS[@]:2}")
-    start_daemon B "$@"
-    PIDS=("${PIDS[0]}" "${PIDS[-1]}" "${PIDS[@]:1:${#PIDS[@]}-2}")
+restart() { # restart A|B FLAGS...: that side's daemon again, with FLAGS
+    local k=0
+    [ "$1" = B ] && k=1
+    kill "${PIDS[$k]}" && wait "${PIDS[$k]}" 2>/dev/null || true
+    rm -f "$WORK/$1.sock"
+    start_daemon "$@"
+    PIDS[$k]=${PIDS[-1]}
+    unset 'PIDS[-1]'
 }
+restart_b() { restart B --resume-cache 0 "$@"; }
 restart_b --aeads chacha20poly1305
 srv d1
 cli d1
@@ -188,4 +193,30 @@ both pk tep 0x24 "TCP_CRYPT_PKCONF=0x24"
 expect pk.cli pkconf 0x24 "TCP_CRYPT_PKCONF get"
 say "TCP_CRYPT_PKCONF=X448: TEP 0x24, 56-byte public keys"
 
+
+# 12. Resumption and its controls (both daemons with their default cache).
+restart A
+restart B
+srv r0
+cli r0
+both r0 resumed 0 "first connection"
+srv r1
+cli r1
+both r1 resumed 1 "second connection (TCP_CRYPT_CONF resumed)"
+[ "$(v r1.cli sessid | cut -c1-2)" = a3 ] || fail "resumed session ID $(v r1.cli sessid)"
+expect r1.cli pubkey_a - "TCP_CRYPT_PUBKEY on a resumed session"
+both r1 tep 0x23 "TCP_CRYPT_TEP on a resumed session"
+srv r2
+cli r2 --set nocache=1
+both r2 resumed 0 "TCP_CRYPT_NOCACHE on the client"
+srv r3
+cli r3 --set cmode=2
+both r3 resumed 0 "TCP_CRYPT_CMODE_ALWAYS_NK"
+srv r4
+cli r4 --set flush=1
+both r4 resumed 1 "connection that flushes its peer's secrets"
+srv r5
+cli r5
+both r5 resumed 0 "after TCP_CRYPT_CACHE_FLUSH"
+say "resumption: TCP_CRYPT_CONF says resumed, no public keys; NOCACHE and CMODE _NK make fresh exchanges; CACHE_FLUSH on a connection makes the next one fresh"
 say "PASS"

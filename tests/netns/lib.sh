@@ -88,10 +88,11 @@ setup_hosts() {
 }
 
 # start_hosts: both hosts with their daemons, each reaching the other.
+# start_hosts [daemon flags]: the flags go to both daemons.
 start_hosts() {
     setup_hosts
-    start_daemon A
-    start_daemon B
+    start_daemon A "$@"
+    start_daemon B "$@"
     wait_reach "$NSB" "$A_IP"
     wait_reach "$NSA" "$B_IP"
 }

@@ -428,8 +428,11 @@ class Mock:
             self.reply(c, HDR.pack(rop, HDR.size, errno.ENOENT))
             return
         if op == OP_SETOPT:
-            tcp_nodelay = 1
-            err = 0 if name in (TC["TCP_CRYPT_APP_AWARE"], tcp_nodelay) else errno.EISCONN
+            tcp_nodelay, tcp_keepidle, tcp_keepintvl, tcp_keepcnt = 1, 4, 5, 6
+            sol = 0x10000  # TC_CTL_OPT_SOCKET(SO_*)
+            err = 0 if name in (TC["TCP_CRYPT_APP_AWARE"], tcp_nodelay, tcp_keepidle, tcp_keepintvl,
+                                tcp_keepcnt, sol | socket.SO_KEEPALIVE,
+                                sol | socket.SO_LINGER) else errno.EISCONN
             self.reply(c, OPT.pack(rop, OPT.size, err, name, 0, b""))
             return
         val = None
