@@ -503,7 +503,12 @@ local function show_frame(tree, tvb, info, r, pinfo)
     fl:add(F.finp, dtvb(0, 1))
     fl:add(F.urgp, dtvb(0, 1))
     if p.urgp then t:add(F.urgent, dtvb(1, 2)) end
-    if #p.data > 0 then t:add(F.plaintext, dtvb(p.data_pos - 1, #p.data)) end
+    -- only authenticated bytes become tcpcrypt.plaintext
+    if #p.data > 0 and r.tag_ok then
+        t:add(F.plaintext, dtvb(p.data_pos - 1, #p.data))
+    elseif #p.data > 0 then
+        t:add(dtvb(p.data_pos - 1, #p.data), "Unauthenticated decryption (tag check failed): " .. #p.data .. " bytes")
+    end
     local s = string.format("frame %s%d", r.letter, r.gen)
     if p.finp then s = s .. " FINp" end
     if #p.data > 0 then s = s .. " " .. #p.data .. "B" end
