@@ -382,7 +382,7 @@ local function process(pinfo, tvb, info)
         return
     end
     local off = (seq - d.isn - 1) % 4294967296
-    info.seg_off, info.payload_start = off, start
+    info.seg_off, info.seg_len, info.payload_start = off, len, start
     local out = {}
     add_payload(c, d, off, tvb:raw(start, len), out)
     for _, r in ipairs(out) do
@@ -445,7 +445,7 @@ end
 
 local function record_range(tvb, info, r, name)
     -- the record lies in this segment: point at it; else show it reassembled
-    if info.seg_off and r.offset >= info.seg_off then
+    if info.seg_off and r.offset >= info.seg_off and r.offset + #r.bytes <= info.seg_off + info.seg_len then
         return tvb(info.payload_start + r.offset - info.seg_off, #r.bytes)
     end
     return ByteArray.new(r.bytes, true):tvb(name)()
