@@ -97,6 +97,12 @@ local f_syn = Field.new("tcp.flags.syn")
 local f_ack = Field.new("tcp.flags.ack")
 local f_options = Field.new("tcp.options")
 
+-- A field's value in this packet, nil when TCP did not add it (malformed header).
+local function val(f)
+    local fi = f()
+    return fi and fi.value
+end
+
 -- ---------------------------------------------------------------- key log
 
 local keylog = { es = {}, ss = {}, list = {}, path = nil }
@@ -323,8 +329,8 @@ local function process(pinfo, tvb, info)
     if not stream then return end
     local key = stream.value
     local c = conns[key]
-    local syn, ack = f_syn().value, f_ack().value
-    local seq = f_seq().value
+    local syn, ack, seq = val(f_syn), val(f_ack), val(f_seq)
+    if syn == nil or ack == nil or seq == nil then return end
     local src = tostring(pinfo.src) .. "/" .. tostring(pinfo.src_port)
     if syn and not ack then
         if c and c.syn_src == src then return end -- retransmitted SYN
@@ -373,9 +379,9 @@ local function process(pinfo, tvb, info)
             return
         end
     end
-    local len = f_len().value
-    if len == 0 then return end
-    local start = f_srcport().offset + f_hdr_len().value
+    local len, sp, hl = val(f_len), f_srcport(), val(f_hdr_len)
+    if not len or len == 0 or not sp or not hl then return end
+    local start = sp.offset + hl
     if start + len > tvb:len() then
         info.truncated = true
         d.phase = "dead"
@@ -528,7 +534,8 @@ function proto.dissector(tvb, pinfo, tree)
             enos[#enos + 1] = e
         end
     end
-    local syn = f_syn().value
+    local syn = val(f_syn)
+    if syn == nil then return end
     local info = results[num]
     if not info then
         info = {}
