@@ -43,7 +43,7 @@ local F = {
     eno_half = ProtoField.bytes("tcpcrypt.eno.resume_half", "Resumption identifier half"),
     eno_nonce = ProtoField.bytes("tcpcrypt.eno.resume_nonce", "Resumption nonce"),
     neg_tep = ProtoField.uint8("tcpcrypt.negotiated_tep", "Negotiated TEP", base.HEX, tep_names),
-    role = ProtoField.string("tcpcrypt.role", "Sender's role"),
+    key_dir = ProtoField.string("tcpcrypt.key_direction", "Traffic key"),
     resumed = ProtoField.bool("tcpcrypt.resumed", "Resumed session"),
     sid = ProtoField.string("tcpcrypt.session_id", "Session ID (hex)"),
     init1 = ProtoField.bytes("tcpcrypt.init1", "Init1"),
@@ -496,6 +496,9 @@ local function show_frame(tree, tvb, info, r, pinfo)
         return "frame"
     end
     t:add(F.aead, rng(0, 0), r.aead):set_generated()
+    -- RFC 8548 §3.3/§3.5: host A (of the original session, if resumed) sends with k_ab
+    t:add(F.key_dir, rng(0, 0), r.letter == "A" and string.format("k_ab[%d] (sent by host A)", r.gen)
+        or string.format("k_ba[%d] (sent by host B)", r.gen)):set_generated()
     local tk = t:add(F.tag_ok, rng(3 + r.clen - 16, 16), r.tag_ok)
     tk:set_generated()
     if not r.tag_ok then tk:add_proto_expert_info(E.badtag, "Tag check failed: frame forged, corrupted or wrong key") end
