@@ -17,7 +17,7 @@ start_hosts
 head -c 23456 /dev/urandom >"$WORK/client.msg"
 head -c 17890 /dev/urandom >"$WORK/server.msg"
 
-ip netns exec "$NSA" tcpdump -i vA$tag -s 0 -U --immediate-mode -w "$WORK/link.pcap" "tcp port $PORT" \
+ip netns exec "$NSA" tcpdump -i vA$tag -s 0 -U --immediate-mode -B 16384 -w "$WORK/link.pcap" "tcp port $PORT" \
     >"$WORK/tcpdump.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.log" && break; sleep 0.1; done
@@ -35,6 +35,8 @@ cmp -s "$WORK/server.msg" "$WORK/client.got" || fail "server->client bytes diffe
 # let tcpdump see the last ACKs, then stop it (it flushes on exit)
 sleep 1
 kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+grep -q '^0 packets dropped by kernel' "$WORK/tcpdump.log" ||
+    fail "the capture is incomplete: $(grep 'dropped by kernel' "$WORK/tcpdump.log")"
 say "exchanged $(stat -c %s "$WORK/client.msg") + $(stat -c %s "$WORK/server.msg") bytes, $(tshark -r "$WORK/link.pcap" 2>/dev/null | wc -l) packets captured"
 
 cat "$WORK/A.keys" "$WORK/B.keys" >"$WORK/keys"
