@@ -22,7 +22,7 @@ def main():
     for pkt in ET.parse(pdml).getroot().iter("packet"):
         f = {fl.get("name"): fl for fl in pkt.iter("field")}
         stream, sport = int(f["tcp.stream"].get("show")), int(f["tcp.srcport"].get("show"))
-        side = "s" if sport in (7011, 7012) else "c"
+        side = "s" if sport in (7011, 7012, 7013) else "c"
         for proto in pkt.iter("proto"):
             if proto.get("name") != "tcpcrypt":
                 continue

@@ -16,7 +16,12 @@ Connection 2 resumes (RFC 8548 §3.5) with ss[2] of the KAT fresh case
 x25519-aes256gcm (KAT record resume-x25519-aes256gcm-ss2-n8-8-activeB: the
 active opener was host B originally, so it sends with k_ba).  Its AEAD is not
 in the capture.  Key log: the original session's TCPCRYPT_SS line only.
+
+Connection 3 resumes connection 1 with its ss[1]: no key-log line names it,
+the dissector must carry the secret over from connection 1.
 """
+import hashlib
+import hmac
 import json
 import struct
 import sys
@@ -53,6 +58,15 @@ def seal(aead, key, offset, control, flags, urgent, data):
     pt = bytes([flags]) + (urgent.to_bytes(2, "big") if flags & 2 else b"") + data
     ad = bytes([control]) + (len(pt) + 16).to_bytes(2, "big")
     return ad + cls(k).encrypt(nonce, pt, ad)
+
+
+def cprf(prk, info, length):
+    """RFC 8548 §3.1: CPRF = HKDF-Expand-SHA256 (RFC 5869 §2.3)."""
+    out, t, n = b"", b"", 1
+    while len(out) < length:
+        t = hmac.new(prk, t + info + bytes([n]), hashlib.sha256).digest()
+        out, n = out + t, n + 1
+    return out[:length]
 
 
 def csum(b):
@@ -178,6 +192,28 @@ def main():
         exp[side].append({"gen": 0, "data": "", "finp": True, "urgent": None})
         for k in range(0, len(stream), 1400):
             c.send(side, stream[k:k + 1400], ACK | PSH, b"\x45\x02" if side == "c" and k == 0 else b"")
+    c.send("c", b"", ACK | FIN)
+    c.send("s", b"", ACK | FIN)
+    expected["streams"].append(exp)
+
+    # ---- connection 3: resumes connection 1 (ss[1], computed here); the key log has
+    # only connection 1's ES line, so the secret must come from connection 1 itself.
+    # The active opener was A; nonces of 4 and 2 bytes.
+    ss1, tep = f["ss1"], f["tep"][0]
+    rid = cprf(ss1, b"\x06", 18)
+    na, nb = b"\x11\x22\x33\x44", b"\x55\x66"
+    sa, sp = bytes([tep | 0x80]) + rid[:9] + na, bytes([tep | 0x80]) + rid[9:] + nb
+    c = Conn(pcap, 40003, 7013, bytes([0x45, 2 + len(sa)]) + sa, bytes([0x45, 3 + len(sp), 0x01]) + sp)
+    sn = na + nb
+    mk = cprf(ss1, b"\x03" + sn, 32)
+    kab, kba = cprf(mk, b"\x04", 44), cprf(mk, b"\x05", 44)
+    exp = {"resumed": True, "sid": (bytes([tep | 0x80]) + cprf(ss1, b"\x02" + sn, 32)).hex(), "c": [], "s": []}
+    for side, key, msg in (("c", kab, b"resumed from connection 1"), ("s", kba, b"and the reply")):
+        stream = seal(0x10, key, 0, 0, 0, 0, msg)
+        exp[side].append({"gen": 0, "data": msg.hex(), "finp": False, "urgent": None})
+        stream += seal(0x10, key, len(stream), 0, 1, 0, b"")
+        exp[side].append({"gen": 0, "data": "", "finp": True, "urgent": None})
+        c.send(side, stream, ACK | PSH, b"\x45\x02" if side == "c" else b"")
     c.send("c", b"", ACK | FIN)
     c.send("s", b"", ACK | FIN)
     expected["streams"].append(exp)

@@ -105,11 +105,13 @@ end
 
 -- ---------------------------------------------------------------- key log
 
-local keylog = { es = {}, ss = {}, list = {}, path = nil }
+local keylog = { es = {}, ss = {}, path = nil }
 
+-- (Re)read the key log.  Entries already known keep their cached ss chains;
+-- a changed preference starts afresh.
 local function keylog_load()
     local path = proto.prefs.keylog_file
-    keylog.es, keylog.ss, keylog.path = {}, {}, path
+    if keylog.path ~= path then keylog.es, keylog.ss, keylog.path = {}, {}, path end
     if path == nil or path == "" then return end
     local fh = io.open(path, "r")
     if not fh then return end
@@ -120,8 +122,8 @@ local function keylog_load()
             if na and es and #na == core.N_LEN then keylog.es[na] = es end
         elseif kind == "TCPCRYPT_SS" then
             local sid, ss = core.fromhex(a), core.fromhex(b)
-            if sid and ss and #ss == core.K_LEN and not keylog.ss[sid] then
-                keylog.ss[sid] = { ss0 = ss, tep = band(sbyte(sid, 1), 0x7f), chain = { [0] = ss } }
+            if sid and #sid > 1 and ss and #ss == core.K_LEN and not keylog.ss[sid] then
+                keylog.ss[sid] = { tep = band(sbyte(sid, 1), 0x7f), chain = { [0] = ss }, rid = {} }
             end
         end
     end
@@ -137,23 +139,31 @@ local function es_for(n_a)
     return keylog.es[n_a]
 end
 
--- RFC 8548 §3.5: find ss[i] whose resume[i] halves are the SYNs' halves.
+-- RFC 8548 §3.5: find ss[i] (i >= 1) whose resume[i] halves are the SYNs'
+-- halves.  Lowest i first over all secrets: active openers use the lowest
+-- unused i.  Chains and identifiers are cached per secret.
 local MAX_RESUME_INDEX = 64
-local function find_resumed(tep, active_half, passive_half)
-    keylog_load()
+local function search_resumed(tep, active_half, passive_half)
     local cands = {}
-    for _, e in pairs(keylog.ss) do cands[#cands + 1] = e end
-    for _, e in pairs(learnt) do cands[#cands + 1] = e end
-    for _, e in ipairs(cands) do
-        if e.tep == tep then
-            for i = 1, MAX_RESUME_INDEX do
-                e.chain[i] = e.chain[i] or core.next_ss(e.chain[i - 1])
-                local was_a = core.resume_match(e.chain[i], active_half, passive_half)
-                if was_a ~= nil then return e.chain[i], was_a, e.aead, i end
-            end
+    for _, e in pairs(keylog.ss) do if e.tep == tep then cands[#cands + 1] = e end end
+    for _, e in ipairs(learnt) do if e.tep == tep then cands[#cands + 1] = e end end
+    for i = 1, MAX_RESUME_INDEX do
+        for _, e in ipairs(cands) do
+            e.chain[i] = e.chain[i] or core.next_ss(e.chain[i - 1])
+            e.rid[i] = e.rid[i] or core.resume_id(e.chain[i])
+            local was_a = core.halves_match(e.rid[i], active_half, passive_half)
+            if was_a ~= nil then return e.chain[i], was_a, e.aead, i end
         end
     end
     return nil
+end
+
+local function find_resumed(tep, active_half, passive_half)
+    if keylog.path ~= proto.prefs.keylog_file then keylog_load() end
+    local ss, was_a, aead, i = search_resumed(tep, active_half, passive_half)
+    if ss then return ss, was_a, aead, i end
+    keylog_load() -- lines added since the last read
+    return search_resumed(tep, active_half, passive_half)
 end
 
 -- ---------------------------------------------------------------- per-connection state
@@ -194,7 +204,7 @@ local function derive_fresh(c)
     if not core.AEADS[c.aead] then return end
     c.mk0 = core.mk0(ss0, "")
     c.sid = core.session_id(c.neg.b_byte, ss0, "")
-    learnt[#learnt + 1] = { ss0 = ss0, tep = c.neg.tep, aead = c.aead, chain = { [0] = ss0 } }
+    learnt[#learnt + 1] = { tep = c.neg.tep, aead = c.aead, chain = { [0] = ss0 }, rid = {} }
 end
 
 local function derive_resumed(c)

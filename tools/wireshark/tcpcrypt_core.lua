@@ -682,7 +682,11 @@ end
 -- these halves?  Returns true when the active opener was host A of the
 -- original session, false when it was B, nil for no match.
 function M.resume_match(ss, active_half, passive_half)
-    local rid = M.resume_id(ss)
+    return M.halves_match(M.resume_id(ss), active_half, passive_half)
+end
+
+-- The same for a resume[i] already computed.
+function M.halves_match(rid, active_half, passive_half)
     local h1, h2 = ssub(rid, 1, 9), ssub(rid, 10, 18)
     if active_half == h1 and passive_half == h2 then return true end
     if active_half == h2 and passive_half == h1 then return false end
