@@ -3,8 +3,9 @@
 # independent Python implementation (tests/wireshark/make_capture.py): a fresh
 # X25519/ChaCha20-Poly1305 session rekeying to generation 2 both ways, with
 # frames cut across segments, reordered and retransmitted segments, URGp and
-# FINp; and a session resumed from ss[2] of another session (key log: only
-# the original session's TCPCRYPT_SS line; AEAD found by trial).  Every frame's
+# FINp; a session resumed from ss[2] of another session (key log: only the
+# original session's TCPCRYPT_SS line; AEAD found by trial); and a resumption
+# of the first session (secret carried over from it).  Every frame's
 # generation, flags, data and tag must be as built; without keys, none
 # decrypted; damaged copies raise no Lua error.
 set -euo pipefail
