@@ -168,7 +168,13 @@ void tc_netif_rx(void)
         }
         p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
         if (p == NULL) {
-            /* Pool exhausted: drop like a NIC with no free descriptor. */
+            /* Pool exhausted (a burst over thousands of connections whose
+             * data waits for their applications): take heap memory rather
+             * than drop, which would cost the peer a retransmission timeout
+             * of seconds.  TCP windows bound what can wait. */
+            p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+        }
+        if (p == NULL) {
             stats.rx_dropped++;
             continue;
         }

@@ -189,6 +189,8 @@ def many(host, port, n):
                 bad_ports.append(s.getsockname()[1])
                 print("no echo on connection %d (port %d)" % (i, bad_ports[-1]), file=sys.stderr,
                       flush=True)
+                if os.environ.get("SEM_PAUSE"):
+                    time.sleep(float(os.environ["SEM_PAUSE"]))
             else:
                 break  # enough to look into; the rest are not checked
     for s in socks:

@@ -93,7 +93,23 @@ sem after select1023 "$A_IP" 7400
 say "tcpcryptd restarted: new connections work"
 
 # Many concurrent connections on one daemon.
-sem many many "$A_IP" 7400 "$MANY"
+ip netns exec "$NSA" tcpdump -i vA$tag -s 80 -w "$WORK/many.pcap" -B 65536 "tcp port 7400" >"$WORK/tdm.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+run_tc B timeout 300 env SEM_PAUSE=5 "$PY" "$SEM" many "$A_IP" 7400 "$MANY" >"$WORK/many.json" 2>"$WORK/many.err" &
+MPID=$!
+while kill -0 $MPID 2>/dev/null; do
+    if grep -q "no echo" "$WORK/many.err" && [ ! -f "$WORK/dumped" ]; then
+        touch "$WORK/dumped"
+        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/A.sock" sessions >"$WORK/sessA.txt" 2>&1
+        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/B.sock" sessions >"$WORK/sessB.txt" 2>&1
+        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/A.sock" status >"$WORK/statA.txt" 2>&1
+        ip -n "$NSA" -s link show tapA >"$WORK/tapA.txt" 2>&1
+        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/B.sock" status >"$WORK/statB.txt" 2>&1
+    fi
+    sleep 0.2
+done
+wait $MPID || fail "many: $(cat "$WORK/many.err")"
 [ "$(j many bad)" = 0 ] || fail "many: $(j many bad) of $MANY connections did not echo"
 say "$MANY concurrent encrypted connections on one daemon: every one echoed its own bytes (connects $(j many connect_seconds) s, all $(j many seconds) s)"
 say "PASS"
