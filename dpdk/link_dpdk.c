@@ -18,6 +18,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -354,7 +355,15 @@ static bool capture_start(struct capture *c)
     }
     setvbuf(c->log, NULL, _IOLBF, 0);
     (void)rte_openlog_stream(c->log);
-    (void)dup2(c->fd, STDOUT_FILENO);
+    /* stdout only ever gets the EAL's usage text: dropped. */
+    {
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+        if (null >= 0) {
+            (void)dup2(null, STDOUT_FILENO);
+            close(null);
+        }
+    }
     (void)dup2(c->fd, STDERR_FILENO);
     return true;
 }
@@ -400,7 +409,7 @@ static void capture_reason(const struct capture *c, char *out, size_t len)
 {
     static const char *const words[] = {"fail", "cannot", "can't", "error", "invalid", "unable",
                                         "in use", "unrecognized", "unknown", "no available",
-                                        "not ", "refused", "denied"};
+                                        "refused", "denied"};
     const char *s = c->text;
 
     out[0] = '\0';
@@ -409,7 +418,7 @@ static void capture_reason(const struct capture *c, char *out, size_t len)
         char line[256];
 
         snprintf(line, sizeof(line), "%.*s", (int)(e - s), s);
-        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        for (size_t i = 0; strncmp(line, "TELEMETRY:", 10) != 0 && i < sizeof(words) / sizeof(words[0]); i++) {
             if (strcasestr(line, words[i]) != NULL) {
                 snprintf(out, len, "%.*s", (int)(len - 1), line);
                 return;
@@ -470,7 +479,8 @@ static int split_args(struct dpdk_link *d, const char *args)
     return argc;
 }
 
-static int eal_start(struct dpdk_link *d, int argc, struct capture *cap, char *err)
+static int eal_start(struct dpdk_link *d, int argc, const char *cfg_args, struct capture *cap,
+                     char *err)
 {
     char reason[200];
     bool pinned = has_arg(d->argv, argc, "-l") || has_arg(d->argv, argc, "-c") ||
@@ -499,13 +509,13 @@ static int eal_start(struct dpdk_link *d, int argc, struct capture *cap, char *e
                      "--dpdk: the file prefix of %.100s is in use by another DPDK process (give each "
                      "process its own --file-prefix)",
                      d->runtime_dir);
+        } else if (e == EINVAL) {
+            snprintf(err, TC_LINK_ERR_MAX, "--dpdk \"%.80s\": bad EAL arguments%s%.100s",
+                     cfg_args, reason[0] ? ": " : "", reason);
         } else if (strcasestr(cap->text, "hugepage") != NULL && !has_arg(d->argv, argc, "--no-huge")) {
             snprintf(err, TC_LINK_ERR_MAX,
                      "--dpdk: no hugepages (reserve some: echo 256 > /proc/sys/vm/nr_hugepages; "
                      "mount -t hugetlbfs nodev /dev/hugepages; or pass --no-huge -m 256)");
-        } else if (e == EINVAL) {
-            snprintf(err, TC_LINK_ERR_MAX, "--dpdk: bad EAL arguments%s%.150s", reason[0] ? ": " : "",
-                     reason);
         } else {
             snprintf(err, TC_LINK_ERR_MAX, "--dpdk: EAL initialisation failed (%s)%s%.120s",
                      rte_strerror(e), reason[0] ? ": " : "", reason);
@@ -666,7 +676,7 @@ struct tc_link *tc_link_dpdk_open(const struct tc_link_dpdk_config *cfg, char er
         dpdk_teardown(d);
         return NULL;
     }
-    if (eal_start(d, argc, &cap, err) != 0 || port_start(d, cfg, &cap, err) != 0) {
+    if (eal_start(d, argc, cfg->eal_args, &cap, err) != 0 || port_start(d, cfg, &cap, err) != 0) {
         capture_end(&cap); /* no-op when already ended */
         dpdk_teardown(d);
         return NULL;
