@@ -551,7 +551,7 @@ static int port_start(struct dpdk_link *d, const struct tc_link_dpdk_config *cfg
         if (nports == 0) {
             snprintf(err, TC_LINK_ERR_MAX,
                      "--dpdk: no Ethernet port (add --vdev=..., or bind a NIC with "
-                     "dpdk-devbind.py)%s%.100s",
+                     "dpdk-devbind.py)%s%.150s",
                      reason[0] ? ": " : "", reason);
         } else {
             snprintf(err, TC_LINK_ERR_MAX,
