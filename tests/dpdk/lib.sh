@@ -12,7 +12,7 @@
 # stopped with SIGTERM (never killed while they can still exit) so that DPDK's
 # runtime folder goes, and the tests check it went.  Skips (77) when
 # tcpcryptd was built without DPDK.
-. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
 
 ldd "$TCPCRYPTD" 2>/dev/null | grep -q librte_eal ||
     { echo "${TEST_NAME:-test}: SKIP: tcpcryptd built without DPDK (configure --with-dpdk)"; exit 77; }
