@@ -428,12 +428,15 @@ static void capture_reason(const struct capture *c, char *out, size_t len)
     }
 }
 
+/* Is option name among the EAL arguments ("-l 0", "-l0", "--lcores=...")? */
 static bool has_arg(char **argv, int argc, const char *name)
 {
     size_t n = strlen(name);
+    bool is_short = n == 2;
 
     for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], name, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+        if (strncmp(argv[i], name, n) == 0 &&
+            (is_short || argv[i][n] == '\0' || argv[i][n] == '=')) {
             return true;
         }
     }
