@@ -60,6 +60,7 @@ struct dpdk_link {
     struct rte_mbuf *txq[TC_LINK_BURST];
     unsigned ntx, tx_stall;
     uint64_t rx_frames, rx_dropped, tx_frames, tx_dropped;
+    uint64_t rx_lent, rx_copied; /* frames offered to keep in place, to copy */
     uint8_t mac[6];
     char driver[32];
     char runtime_dir[PATH_MAX];
@@ -100,6 +101,11 @@ static int dpdk_rx_burst(struct tc_link *l, struct tc_link_frame *f, unsigned ma
         f[k].handle = m[i];
         f[k].priv = rte_mbuf_to_priv(m[i]);
         f[k].hold = hold;
+        if (hold) {
+            d->rx_lent++;
+        } else {
+            d->rx_copied++;
+        }
         k++;
     }
     return k;
@@ -247,10 +253,11 @@ static void dpdk_status(const struct tc_link *l, char *buf, size_t len)
         snprintf(speed, sizeof(speed), "link up %u Mbps", link.link_speed);
     }
     snprintf(buf, len,
-             "dpdk port %u %s (%s), %s, mtu %u, mbufs %u/%u in use, rx %llu tx %llu rx-dropped "
-             "%llu tx-dropped %llu, tx checksums %s%s%s%s",
+             "dpdk port %u %s (%s), %s, mtu %u, mbufs %u/%u in use, rx %llu (in place %llu, "
+             "copied %llu) tx %llu rx-dropped %llu tx-dropped %llu, tx checksums %s%s%s%s",
              d->port, d->l.name, d->driver, speed, d->l.mtu, rte_mempool_in_use_count(d->pool),
-             d->pool->size, (unsigned long long)d->rx_frames, (unsigned long long)d->tx_frames,
+             d->pool->size, (unsigned long long)d->rx_frames, (unsigned long long)d->rx_lent,
+             (unsigned long long)d->rx_copied, (unsigned long long)d->tx_frames,
              (unsigned long long)d->rx_dropped, (unsigned long long)d->tx_dropped,
              d->l.tx_csum == 0 ? "software" : "port", d->l.tx_csum & TC_LINK_CSUM_IP4 ? " ip4" : "",
              d->l.tx_csum & TC_LINK_CSUM_TCP ? " tcp" : "", d->l.tx_csum & TC_LINK_CSUM_UDP ? " udp" : "");
@@ -310,8 +317,10 @@ static void dpdk_close(struct tc_link *l)
     rte_pktmbuf_free_bulk(d->txq, d->ntx);
     d->ntx = 0;
     /* Every buffer lwIP held is back once the connections are gone. */
-    tc_info("dpdk: packet buffers in use: %u at start, %u at exit (of %u)", d->in_use_start,
-            rte_mempool_in_use_count(d->pool), d->pool->size);
+    tc_info("dpdk: packet buffers in use: %u at start, %u at exit (of %u); received frames kept "
+            "in place %llu, copied %llu",
+            d->in_use_start, rte_mempool_in_use_count(d->pool), d->pool->size,
+            (unsigned long long)d->rx_lent, (unsigned long long)d->rx_copied);
     dpdk_teardown(d);
 }
 

@@ -67,7 +67,7 @@ static volatile bool stopping;
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tcpcryptd --tap NAME | --dpdk \"EAL ARGS\" --addr ADDR/PREFIX [options]\n"
+            "usage: tcpcryptd (--tap NAME | --dpdk \"EAL ARGS\") --addr ADDR/PREFIX [options]\n"
             "\n"
             "Opportunistic encryption (tcpcrypt, RFC 8548, over TCP-ENO, RFC 8547) for the TCP\n"
             "connections of programs run with libtcpcrypt_preload.so (see tcpcrypt-run).\n"
