@@ -120,7 +120,12 @@ static void dpdk_rx_release(struct tc_link *l, void *handle)
 /* ------------------------------------------------------------ transmit */
 
 /* Ask the port for the checksums lwIP left out (tc_link.tx_csum): ol_flags,
- * header lengths and the pseudo-header sum the offload starts from. */
+ * header lengths and the pseudo-header sum the offload starts from.  The
+ * frame is lwIP's own output, read by offset after a length check. */
+#define ETH_TYPE_OFF 12
+#define IP4_FRAG_OFF (RTE_ETHER_HDR_LEN + 6)
+#define IP4_PROTO_OFF (RTE_ETHER_HDR_LEN + 9)
+#define IP6_NEXT_OFF (RTE_ETHER_HDR_LEN + 6)
 static void tx_offload(struct dpdk_link *d, struct rte_mbuf *m)
 {
     const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -132,30 +137,29 @@ static void tx_offload(struct dpdk_link *d, struct rte_mbuf *m)
     if (len < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr)) {
         return;
     }
-    type = (uint16_t)(p[12] << 8 | p[13]);
+    type = (uint16_t)(p[ETH_TYPE_OFF] << 8 | p[ETH_TYPE_OFF + 1]);
     if (type == RTE_ETHER_TYPE_IPV4) {
-        const struct rte_ipv4_hdr *ip = (const void *)(p + RTE_ETHER_HDR_LEN);
-        size_t ihl = (size_t)(ip->version_ihl & 0x0f) * 4;
+        size_t ihl = (size_t)(p[RTE_ETHER_HDR_LEN] & 0x0f) * 4;
+        uint16_t frag = (uint16_t)(p[IP4_FRAG_OFF] << 8 | p[IP4_FRAG_OFF + 1]);
 
-        if (ihl < sizeof(*ip) || RTE_ETHER_HDR_LEN + ihl > len) {
+        if (ihl < sizeof(struct rte_ipv4_hdr) || RTE_ETHER_HDR_LEN + ihl > len) {
             return;
         }
         m->l3_len = ihl;
-        proto = ip->next_proto_id;
+        proto = p[IP4_PROTO_OFF];
         fl = d->tx_ol_ip4;
         /* A fragment's L4 checksum covers the whole datagram: not the port's
          * business (lwIP fragments only UDP, whose 0 means "none"). */
-        if ((rte_be_to_cpu_16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+        if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
             proto = 0;
         }
     } else if (type == RTE_ETHER_TYPE_IPV6) {
-        const struct rte_ipv6_hdr *ip = (const void *)(p + RTE_ETHER_HDR_LEN);
-
-        if (len < RTE_ETHER_HDR_LEN + sizeof(*ip)) {
+        if (len < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr)) {
             return;
         }
-        m->l3_len = sizeof(*ip);
-        proto = ip->proto;
+        /* lwIP puts no extension header before TCP or UDP. */
+        m->l3_len = sizeof(struct rte_ipv6_hdr);
+        proto = p[IP6_NEXT_OFF];
         fl = RTE_MBUF_F_TX_IPV6;
     } else {
         return;
@@ -214,7 +218,8 @@ static int dpdk_tx(struct tc_link *l, const struct iovec *iov, int iovcnt)
         d->tx_dropped++;
         return -1;
     }
-    if (total > rte_pktmbuf_tailroom(m) || (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total)) == NULL) {
+    if (total > rte_pktmbuf_tailroom(m) ||
+        (p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)total)) == NULL) {
         rte_pktmbuf_free(m);
         d->tx_dropped++;
         return -1;
@@ -260,7 +265,8 @@ static void dpdk_status(const struct tc_link *l, char *buf, size_t len)
              (unsigned long long)d->rx_copied, (unsigned long long)d->tx_frames,
              (unsigned long long)d->rx_dropped, (unsigned long long)d->tx_dropped,
              d->l.tx_csum == 0 ? "software" : "port", d->l.tx_csum & TC_LINK_CSUM_IP4 ? " ip4" : "",
-             d->l.tx_csum & TC_LINK_CSUM_TCP ? " tcp" : "", d->l.tx_csum & TC_LINK_CSUM_UDP ? " udp" : "");
+             d->l.tx_csum & TC_LINK_CSUM_TCP ? " tcp" : "",
+             d->l.tx_csum & TC_LINK_CSUM_UDP ? " udp" : "");
 }
 
 /* Remove DPDK's runtime folder (config, sockets, fbarray files) once the
@@ -416,9 +422,9 @@ static void capture_end(struct capture *c)
 /* The first captured line that reports a problem, for the error message. */
 static void capture_reason(const struct capture *c, char *out, size_t len)
 {
-    static const char *const words[] = {"fail", "cannot", "can't", "error", "invalid", "unable",
-                                        "in use", "unrecognized", "unknown", "no available",
-                                        "refused", "denied"};
+    static const char *const words[] = {"fail",    "cannot",       "can't",   "error",
+                                        "invalid", "unable",       "in use",  "unrecognized",
+                                        "unknown", "no available", "refused", "denied"};
     const char *s = c->text;
 
     out[0] = '\0';
@@ -427,7 +433,8 @@ static void capture_reason(const struct capture *c, char *out, size_t len)
         char line[256];
 
         snprintf(line, sizeof(line), "%.*s", (int)(e - s), s);
-        for (size_t i = 0; strncmp(line, "TELEMETRY:", 10) != 0 && i < sizeof(words) / sizeof(words[0]); i++) {
+        for (size_t i = 0;
+             strncmp(line, "TELEMETRY:", 10) != 0 && i < sizeof(words) / sizeof(words[0]); i++) {
             if (strcasestr(line, words[i]) != NULL) {
                 snprintf(out, len, "%.*s", (int)(len - 1), line);
                 return;
@@ -481,7 +488,8 @@ static int split_args(struct dpdk_link *d, const char *args)
         return -1;
     }
     d->argv[argc++] = (char *)"tcpcryptd";
-    for (char *t = strtok_r(d->args, " \t\n", &save); t != NULL; t = strtok_r(NULL, " \t\n", &save)) {
+    for (char *t = strtok_r(d->args, " \t\n", &save); t != NULL;
+         t = strtok_r(NULL, " \t\n", &save)) {
         if (argc > MAX_EAL_ARGS) {
             return -2;
         }
@@ -517,14 +525,16 @@ static int eal_start(struct dpdk_link *d, int argc, const char *cfg_args, struct
         }
         if (strstr(cap->text, "Cannot create lock") != NULL ||
             strstr(cap->text, "another primary") != NULL) {
-            snprintf(err, TC_LINK_ERR_MAX,
-                     "--dpdk: the file prefix of %.100s is in use by another DPDK process (give each "
-                     "process its own --file-prefix)",
-                     d->runtime_dir);
+            snprintf(
+                err, TC_LINK_ERR_MAX,
+                "--dpdk: the file prefix of %.100s is in use by another DPDK process (give each "
+                "process its own --file-prefix)",
+                d->runtime_dir);
         } else if (e == EINVAL) {
-            snprintf(err, TC_LINK_ERR_MAX, "--dpdk \"%.80s\": bad EAL arguments%s%.100s",
-                     cfg_args, reason[0] ? ": " : "", reason);
-        } else if (strcasestr(cap->text, "hugepage") != NULL && !has_arg(d->argv, argc, "--no-huge")) {
+            snprintf(err, TC_LINK_ERR_MAX, "--dpdk \"%.80s\": bad EAL arguments%s%.100s", cfg_args,
+                     reason[0] ? ": " : "", reason);
+        } else if (strcasestr(cap->text, "hugepage") != NULL &&
+                   !has_arg(d->argv, argc, "--no-huge")) {
             snprintf(err, TC_LINK_ERR_MAX,
                      "--dpdk: no hugepages (reserve some: echo 256 > /proc/sys/vm/nr_hugepages; "
                      "mount -t hugetlbfs nodev /dev/hugepages; or pass --no-huge -m 256)");
@@ -545,8 +555,8 @@ static int eal_start(struct dpdk_link *d, int argc, const char *cfg_args, struct
     return 0;
 }
 
-static int port_start(struct dpdk_link *d, const struct tc_link_dpdk_config *cfg, struct capture *cap,
-                      char *err)
+static int port_start(struct dpdk_link *d, const struct tc_link_dpdk_config *cfg,
+                      struct capture *cap, char *err)
 {
     struct rte_eth_dev_info info;
     struct rte_eth_conf conf;
@@ -591,8 +601,8 @@ static int port_start(struct dpdk_link *d, const struct tc_link_dpdk_config *cfg
     snprintf(d->driver, sizeof(d->driver), "%s", info.driver_name);
     memset(&conf, 0, sizeof(conf));
     /* Checksum offload where the port offers it; lwIP computes the rest. */
-    want = info.tx_offload_capa &
-           (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+    want = info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+                                   RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
     conf.txmode.offloads = want;
     d->tx_ol_ip4 = RTE_MBUF_F_TX_IPV4;
     if (want & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
@@ -677,14 +687,16 @@ struct tc_link *tc_link_dpdk_open(const struct tc_link_dpdk_config *cfg, char er
     d->l.busy_poll = cfg->busy_poll;
     argc = split_args(d, cfg->eal_args);
     if (argc < 0) {
-        snprintf(err, TC_LINK_ERR_MAX, argc == -2 ? "--dpdk: more than %d EAL arguments" : "--dpdk: out of memory",
+        snprintf(err, TC_LINK_ERR_MAX,
+                 argc == -2 ? "--dpdk: more than %d EAL arguments" : "--dpdk: out of memory",
                  MAX_EAL_ARGS);
         dpdk_teardown(d);
         return NULL;
     }
     if (!capture_start(&cap)) {
         capture_end(&cap);
-        snprintf(err, TC_LINK_ERR_MAX, "--dpdk: cannot capture the EAL's messages: %s", strerror(errno));
+        snprintf(err, TC_LINK_ERR_MAX, "--dpdk: cannot capture the EAL's messages: %s",
+                 strerror(errno));
         dpdk_teardown(d);
         return NULL;
     }

@@ -77,10 +77,10 @@ struct tc_link_ops {
 struct tc_link {
     const struct tc_link_ops *ops;
     char name[TC_LINK_NAME_MAX];
-    int fd;            /* to poll for received frames, -1 when the link is polled */
-    unsigned mtu;      /* IP MTU */
-    unsigned tx_csum;  /* TC_LINK_CSUM_* the link computes on transmit */
-    bool busy_poll;    /* polled link: never sleep when idle */
+    int fd;           /* to poll for received frames, -1 when the link is polled */
+    unsigned mtu;     /* IP MTU */
+    unsigned tx_csum; /* TC_LINK_CSUM_* the link computes on transmit */
+    bool busy_poll;   /* polled link: never sleep when idle */
 };
 
 /*
@@ -103,8 +103,7 @@ struct tc_link_dpdk_config {
  * and DPDK's runtime folder removed.  Without DPDK support compiled in, it
  * says so.
  */
-struct tc_link *tc_link_dpdk_open(const struct tc_link_dpdk_config *cfg,
-                                  char err[TC_LINK_ERR_MAX]);
+struct tc_link *tc_link_dpdk_open(const struct tc_link_dpdk_config *cfg, char err[TC_LINK_ERR_MAX]);
 
 static inline void tc_link_close(struct tc_link *l)
 {

@@ -6,8 +6,7 @@
 
 #include <stdio.h>
 
-struct tc_link *tc_link_dpdk_open(const struct tc_link_dpdk_config *cfg,
-                                  char err[TC_LINK_ERR_MAX])
+struct tc_link *tc_link_dpdk_open(const struct tc_link_dpdk_config *cfg, char err[TC_LINK_ERR_MAX])
 {
     (void)cfg;
     snprintf(err, TC_LINK_ERR_MAX,

@@ -495,8 +495,8 @@ int main(int argc, char **argv)
     }
     sys_timeout(TICK_MS, tick, NULL);
     tc_netif_describe(desc, sizeof(desc));
-    tc_info("listening on %s, %s %s, addresses %s; %s", o.control, link->ops->kind, link->name, desc,
-            o.eno ? "TCP-ENO with tcpcrypt (X25519, X448)" : "plain TCP only (--no-eno)");
+    tc_info("listening on %s, %s %s, addresses %s; %s", o.control, link->ops->kind, link->name,
+            desc, o.eno ? "TCP-ENO with tcpcrypt (X25519, X448)" : "plain TCP only (--no-eno)");
     link->ops->status(link, err, sizeof(err));
     tc_info("link: %s", err);
     if (o.keylog != NULL) {
