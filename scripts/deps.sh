@@ -20,6 +20,8 @@ readonly PACKAGES=(
     nginx-light redis-server redis-tools memcached libmemcached-tools iperf3 wrk wget
     # make bench: TLS certificates, CPU pinning, plots
     openssl util-linux gnuplot-nox
+    # the DPDK link (configure --with-dpdk; tests on virtual devices)
+    dpdk libdpdk-dev dpdk-dev
 )
 
 say() { printf 'deps: %s\n' "$*"; }

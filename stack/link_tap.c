@@ -17,13 +17,37 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static ssize_t tap_recv(struct tc_link *l, uint8_t *buf, size_t cap)
-{
-    for (;;) {
-        ssize_t n = read(l->fd, buf, cap);
+/* A received frame: up to a 64 KB MTU, Ethernet and VLAN headers. */
+#define TAP_FRAME_MAX (65535 + 18)
 
-        if (n >= 0) {
-            return n;
+struct tap_link {
+    struct tc_link l; /* first: a struct tc_link * is a struct tap_link * */
+    uint64_t rx_frames, tx_frames, tx_dropped;
+    uint8_t buf[TAP_FRAME_MAX];
+};
+
+/* One frame per call, in the link's buffer (read(2) gives one frame). */
+static int tap_rx_burst(struct tc_link *l, struct tc_link_frame *f, unsigned max)
+{
+    struct tap_link *t = (struct tap_link *)l;
+
+    if (max == 0) {
+        return 0;
+    }
+    for (;;) {
+        ssize_t n = read(l->fd, t->buf, sizeof(t->buf));
+
+        if (n > 0) {
+            t->rx_frames++;
+            f->data = t->buf;
+            f->len = (uint16_t)(n > 0xffff ? 0xffff : n);
+            f->handle = NULL;
+            f->priv = NULL;
+            f->hold = false;
+            return 1;
+        }
+        if (n == 0) {
+            return 0;
         }
         if (errno == EINTR) {
             continue;
@@ -35,18 +59,44 @@ static ssize_t tap_recv(struct tc_link *l, uint8_t *buf, size_t cap)
     }
 }
 
-static int tap_send(struct tc_link *l, const struct iovec *iov, int iovcnt)
+static void tap_rx_release(struct tc_link *l, void *handle)
 {
+    (void)l;
+    (void)handle;
+}
+
+/* Frames go out at once: one writev(2) each. */
+static int tap_tx(struct tc_link *l, const struct iovec *iov, int iovcnt)
+{
+    struct tap_link *t = (struct tap_link *)l;
+
     for (;;) {
         ssize_t n = writev(l->fd, iov, iovcnt);
 
         if (n >= 0) {
+            t->tx_frames++;
             return 0;
         }
         if (errno != EINTR) {
+            t->tx_dropped++;
             return -1;
         }
     }
+}
+
+static bool tap_tx_flush(struct tc_link *l)
+{
+    (void)l;
+    return false;
+}
+
+static void tap_status(const struct tc_link *l, char *buf, size_t len)
+{
+    const struct tap_link *t = (const struct tap_link *)l;
+
+    snprintf(buf, len, "tap %s, mtu %u, rx %llu tx %llu tx-dropped %llu", l->name, l->mtu,
+             (unsigned long long)t->rx_frames, (unsigned long long)t->tx_frames,
+             (unsigned long long)t->tx_dropped);
 }
 
 static bool tap_mac(const struct tc_link *l, uint8_t mac[6])
@@ -66,9 +116,12 @@ static void tap_close(struct tc_link *l)
 
 static const struct tc_link_ops tap_ops = {
     .kind = "tap",
-    .recv = tap_recv,
-    .send = tap_send,
+    .rx_burst = tap_rx_burst,
+    .rx_release = tap_rx_release,
+    .tx = tap_tx,
+    .tx_flush = tap_tx_flush,
     .mac = tap_mac,
+    .status = tap_status,
     .close = tap_close,
 };
 
@@ -107,6 +160,7 @@ out:
 
 struct tc_link *tc_link_tap_open(const char *name, char err[TC_LINK_ERR_MAX])
 {
+    struct tap_link *t;
     struct tc_link *l;
     struct ifreq ifr;
     int fd;
@@ -143,12 +197,13 @@ struct tc_link *tc_link_tap_open(const char *name, char err[TC_LINK_ERR_MAX])
         }
         return NULL;
     }
-    l = calloc(1, sizeof(*l));
-    if (l == NULL) {
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
         close(fd);
         snprintf(err, TC_LINK_ERR_MAX, "tap %s: out of memory", name);
         return NULL;
     }
+    l = &t->l;
     l->ops = &tap_ops;
     l->fd = fd;
     l->mtu = 1500;

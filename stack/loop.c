@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "stack/log.h"
@@ -80,11 +81,37 @@ void tc_loop_defer_free(void *obj, void (*fn)(void *obj))
     ndead++;
 }
 
+static int dispatch(struct epoll_event *evs, int n);
+
 int tc_loop_once(int timeout_ms)
 {
     struct epoll_event evs[EVENTS_PER_ROUND];
-    int n = epoll_wait(epfd, evs, EVENTS_PER_ROUND, timeout_ms);
 
+    return dispatch(evs, epoll_wait(epfd, evs, EVENTS_PER_ROUND, timeout_ms));
+}
+
+int tc_loop_once_us(long timeout_us)
+{
+    static bool no_pwait2;
+    struct epoll_event evs[EVENTS_PER_ROUND];
+    struct timespec ts = {.tv_sec = timeout_us / 1000000, .tv_nsec = (timeout_us % 1000000) * 1000};
+    int n;
+
+    if (timeout_us < 0) {
+        return tc_loop_once(-1);
+    }
+    if (!no_pwait2) {
+        n = epoll_pwait2(epfd, evs, EVENTS_PER_ROUND, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS) {
+            return dispatch(evs, n);
+        }
+        no_pwait2 = true; /* kernel older than 5.11: millisecond waits */
+    }
+    return tc_loop_once(timeout_us == 0 ? 0 : (int)((timeout_us + 999) / 1000));
+}
+
+static int dispatch(struct epoll_event *evs, int n)
+{
     if (n < 0) {
         return errno == EINTR ? 0 : -1;
     }

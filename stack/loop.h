@@ -32,6 +32,9 @@ void tc_loop_defer_free(void *obj, void (*fn)(void *obj));
 /* Wait up to timeout_ms (-1: forever) and dispatch; -1 with errno on an
  * epoll failure other than EINTR. */
 int tc_loop_once(int timeout_ms);
+/* The same with a timeout in microseconds (-1: forever), for the idle
+ * back-off of a polled link. */
+int tc_loop_once_us(long timeout_us);
 /* Run the deferred frees. */
 void tc_loop_reap(void);
 void tc_loop_fini(void);

@@ -24,9 +24,18 @@
 
 /* Frames read per wakeup before lwIP's timers and other fds get a turn. */
 #define RX_BUDGET 256
-/* A received frame: up to a 64 KB MTU, Ethernet and VLAN headers. */
-#define RX_FRAME_MAX (65535 + 18)
+/* The longest frame lwIP sends: 64 KB of IP, Ethernet and VLAN headers. */
+#define TX_FRAME_MAX (65535 + 18)
 #define TX_IOV_MAX 32
+
+/* A received frame the link lets lwIP keep (zero copy): a custom pbuf in the
+ * link's per-frame priv area, pointing at the frame's bytes; freeing the
+ * pbuf gives the frame back to the link.  No allocation per frame. */
+struct held_frame {
+    struct pbuf_custom pc;
+    void *handle;
+};
+_Static_assert(sizeof(struct held_frame) <= TC_LINK_RX_PRIV, "TC_LINK_RX_PRIV too small");
 
 static struct netif nif;
 static struct tc_link *lnk;
@@ -34,13 +43,12 @@ static struct tc_netif_config conf;
 static ip6_addr_t gw6;
 static bool started;
 static struct tc_netif_stats stats;
-static uint8_t rx_buf[RX_FRAME_MAX];
 
 static void ip6_router_install(void);
 
 static err_t link_output(struct netif *n, struct pbuf *p)
 {
-    static uint8_t flat[RX_FRAME_MAX];
+    static uint8_t flat[TX_FRAME_MAX];
     struct iovec iov[TX_IOV_MAX];
     int iovcnt = 0;
     struct pbuf *q;
@@ -57,7 +65,7 @@ static err_t link_output(struct netif *n, struct pbuf *p)
         iov[0].iov_len = pbuf_copy_partial(p, flat, p->tot_len, 0);
         iovcnt = 1;
     }
-    if (lnk->ops->send(lnk, iov, iovcnt) != 0) {
+    if (lnk->ops->tx(lnk, iov, iovcnt) != 0) {
         /* Like a full NIC queue: the frame is lost, TCP retransmits. */
         stats.tx_dropped++;
         return ERR_OK;
@@ -78,6 +86,22 @@ static err_t nif_init(struct netif *n)
     n->hwaddr_len = ETH_HWADDR_LEN;
     memcpy(n->hwaddr, conf.mac, ETH_HWADDR_LEN);
     n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
+    /* Checksums the link computes on transmit are left to it (lwIP writes
+     * 0 there); every received checksum is still checked by lwIP. */
+    {
+        u16_t ck = NETIF_CHECKSUM_ENABLE_ALL;
+
+        if (lnk->tx_csum & TC_LINK_CSUM_IP4) {
+            ck &= (u16_t)~NETIF_CHECKSUM_GEN_IP;
+        }
+        if (lnk->tx_csum & TC_LINK_CSUM_TCP) {
+            ck &= (u16_t)~NETIF_CHECKSUM_GEN_TCP;
+        }
+        if (lnk->tx_csum & TC_LINK_CSUM_UDP) {
+            ck &= (u16_t)~NETIF_CHECKSUM_GEN_UDP;
+        }
+        NETIF_SET_CHECKSUM_CTRL(n, ck);
+    }
     return ERR_OK;
 }
 
@@ -148,41 +172,93 @@ int tc_netif_start(struct tc_link *l, const struct tc_netif_config *cfg, char *e
     return 0;
 }
 
-void tc_netif_rx(void)
+static void held_free(struct pbuf *p)
 {
-    for (int i = 0; i < RX_BUDGET; i++) {
-        ssize_t n = lnk->ops->recv(lnk, rx_buf, sizeof(rx_buf));
-        struct pbuf *p;
+    struct held_frame *h = (struct held_frame *)p;
 
-        if (n == 0) {
-            return;
-        }
-        if (n < 0) {
-            tc_error("link %s: receive failed: %s", lnk->name, strerror(errno));
-            return;
-        }
-        stats.rx_frames++;
-        if (n < SIZEOF_ETH_HDR || n > 0xffff) {
-            stats.rx_dropped++;
-            continue;
-        }
-        p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
-        if (p == NULL) {
-            /* Pool exhausted (a burst over thousands of connections whose
-             * data waits for their applications): take heap memory rather
-             * than drop, which would cost the peer a retransmission timeout
-             * of seconds.  TCP windows bound what can wait. */
-            p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-        }
-        if (p == NULL) {
-            stats.rx_dropped++;
-            continue;
-        }
-        if (pbuf_take(p, rx_buf, (u16_t)n) != ERR_OK || nif.input(p, &nif) != ERR_OK) {
-            pbuf_free(p);
-            stats.rx_dropped++;
-        }
+    lnk->ops->rx_release(lnk, h->handle);
+}
+
+/* One received frame into lwIP: kept in place when the link allows it,
+ * else copied into PBUF_POOL buffers (fixed-size, no malloc). */
+static void rx_frame(const struct tc_link_frame *f)
+{
+    struct pbuf *p;
+
+    stats.rx_frames++;
+    if (f->len < SIZEOF_ETH_HDR) {
+        goto drop;
     }
+    if (f->handle != NULL && f->hold) {
+        struct held_frame *h = f->priv;
+
+        h->handle = f->handle;
+        h->pc.custom_free_function = held_free;
+        p = pbuf_alloced_custom(PBUF_RAW, f->len, PBUF_REF, &h->pc, f->data, f->len);
+        if (p == NULL) {
+            goto drop;
+        }
+        if (nif.input(p, &nif) != ERR_OK) {
+            pbuf_free(p); /* releases the frame */
+            stats.rx_dropped++;
+        }
+        return;
+    }
+    p = pbuf_alloc(PBUF_RAW, f->len, PBUF_POOL);
+    if (p == NULL) {
+        /* Pool exhausted (a burst over thousands of connections whose data
+         * waits for their applications): take heap memory rather than drop,
+         * which would cost the peer a retransmission timeout of seconds.
+         * TCP windows bound what can wait. */
+        p = pbuf_alloc(PBUF_RAW, f->len, PBUF_RAM);
+    }
+    if (p == NULL || pbuf_take(p, f->data, f->len) != ERR_OK) {
+        /* No memory at all: drop like a NIC with no free descriptor. */
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        goto drop;
+    }
+    if (f->handle != NULL) {
+        lnk->ops->rx_release(lnk, f->handle);
+    }
+    if (nif.input(p, &nif) != ERR_OK) {
+        pbuf_free(p);
+        stats.rx_dropped++;
+    }
+    return;
+drop:
+    if (f->handle != NULL) {
+        lnk->ops->rx_release(lnk, f->handle);
+    }
+    stats.rx_dropped++;
+}
+
+unsigned tc_netif_rx(void)
+{
+    struct tc_link_frame f[TC_LINK_BURST];
+    unsigned got = 0;
+
+    while (got < RX_BUDGET) {
+        int n = lnk->ops->rx_burst(lnk, f, TC_LINK_BURST);
+
+        if (n <= 0) {
+            if (n < 0) {
+                tc_error("link %s: receive failed: %s", lnk->name, strerror(errno));
+            }
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            rx_frame(&f[i]);
+        }
+        got += (unsigned)n;
+    }
+    return got;
+}
+
+bool tc_netif_flush(void)
+{
+    return lnk != NULL && lnk->ops->tx_flush(lnk);
 }
 
 bool tc_netif_poll(void)

@@ -43,8 +43,11 @@ struct tc_netif_config {
  * it up.  -1 with a one-line reason in err. */
 int tc_netif_start(struct tc_link *link, const struct tc_netif_config *cfg, char *err,
                    size_t errlen);
-/* The link's fd is readable: pass the waiting frames to lwIP. */
-void tc_netif_rx(void);
+/* The link's fd is readable, or its poll is due: pass the waiting frames
+ * to lwIP (up to a budget); how many there were. */
+unsigned tc_netif_rx(void);
+/* Push out the frames the link queued this round; true while some wait. */
+bool tc_netif_flush(void);
 /* Deliver frames lwIP sent to its own addresses (LWIP_NETIF_LOOPBACK);
  * true while more are queued. */
 bool tc_netif_poll(void);

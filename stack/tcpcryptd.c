@@ -49,6 +49,7 @@
 
 struct options {
     const char *tap;
+    struct tc_link_dpdk_config dpdk; /* eal_args NULL: no --dpdk */
     const char *control;
     const char *keylog;
     struct tc_netif_config net;
@@ -71,18 +72,25 @@ static volatile bool stopping;
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tcpcryptd --tap NAME --addr ADDR/PREFIX [options]\n"
+            "usage: tcpcryptd (--tap NAME | --dpdk \"EAL ARGS\") --addr ADDR/PREFIX [options]\n"
             "\n"
             "Opportunistic encryption (tcpcrypt, RFC 8548, over TCP-ENO, RFC 8547) for the TCP\n"
             "connections of programs run with libtcpcrypt_preload.so (see tcpcrypt-run).\n"
             "Runs in the foreground and logs to stderr.\n"
             "\n"
             "  --tap NAME           the TAP device to use (created if absent, brought up)\n"
+            "  --dpdk \"EAL ARGS\"    instead of --tap: the one Ethernet port of a DPDK\n"
+            "                       poll-mode driver, e.g. \"-a 0000:01:00.0\" or \"--no-pci\n"
+            "                       --no-huge -m 256 --file-prefix tc --vdev=net_tap0\"\n"
+            "  --dpdk-mbufs N       DPDK packet buffers (default %d, %d to %d)\n"
+            "  --busy-poll          DPDK: poll without pause (one core at 100%%); by\n"
+            "                       default the poll sleeps up to 1 ms when idle\n"
             "  --addr ADDR/PREFIX   an address of the daemon, IPv4 or IPv6 (repeatable: one\n"
             "                       IPv4, two IPv6; an IPv6 link-local one is added itself)\n"
             "  --gw ADDR            default gateway, IPv4 and/or IPv6 (repeatable)\n"
             "  --mac XX:XX:XX:XX:XX:XX\n"
-            "                       the daemon's MAC (default: random, locally administered)\n"
+            "                       the daemon's MAC on a tap (default: random, locally\n"
+            "                       administered); with --dpdk, the port's own\n"
             "  --control PATH       control socket (default %s)\n"
             "  --keylog FILE        append session secrets for decrypting captures (also\n"
             "                       $TCPCRYPT_KEYLOGFILE); debugging only\n"
@@ -112,6 +120,7 @@ static void usage(FILE *f)
             "  -v, --verbose        more detail\n"
             "  -h, --help           this text\n"
             "  -V, --version        the version\n",
+            TC_LINK_DPDK_MBUFS_DEFAULT, TC_LINK_DPDK_MBUFS_MIN, TC_LINK_DPDK_MBUFS_MAX,
             TC_CTL_DEFAULT_PATH, EPH_LIFETIME_DEFAULT_MS, RESUME_ENTRIES_DEFAULT,
             RESUME_LIFETIME_DEFAULT_S, RESUME_NONCE_DEFAULT);
 }
@@ -414,7 +423,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
     enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO,
            OPT_RESUME_CACHE, OPT_RESUME_LIFETIME, OPT_RESUME_NONCE, OPT_TEPS, OPT_AEADS,
            OPT_PLAIN_PORT, OPT_MANDATORY, OPT_APP_AWARE, OPT_CMODE, OPT_NOCACHE, OPT_SECURST,
-           OPT_CONFIG };
+           OPT_CONFIG, OPT_DPDK, OPT_DPDK_MBUFS, OPT_BUSY_POLL };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"addr", required_argument, NULL, OPT_ADDR},
@@ -436,6 +445,9 @@ static void parse_flags(int argc, char **argv, struct options *o)
         {"nocache", no_argument, NULL, OPT_NOCACHE},
         {"securst", no_argument, NULL, OPT_SECURST},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"dpdk", required_argument, NULL, OPT_DPDK},
+        {"dpdk-mbufs", required_argument, NULL, OPT_DPDK_MBUFS},
+        {"busy-poll", no_argument, NULL, OPT_BUSY_POLL},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -458,6 +470,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
     o->resume_nonce_len = RESUME_NONCE_DEFAULT;
     o->eno = true;
     o->log_level = TC_LOG_INFO;
+    o->dpdk.mbufs = TC_LINK_DPDK_MBUFS_DEFAULT;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qvhV", longopts, NULL)) != -1) {
         switch (c) {
@@ -551,6 +564,19 @@ static void parse_flags(int argc, char **argv, struct options *o)
             break;
         case OPT_CONFIG:
             break; /* read before the command line (see config_args) */
+        case OPT_DPDK:
+            o->dpdk.eal_args = optarg;
+            break;
+        case OPT_DPDK_MBUFS:
+            if (!parse_uint(optarg, TC_LINK_DPDK_MBUFS_MAX, &v) || v < TC_LINK_DPDK_MBUFS_MIN) {
+                bad_usage("--dpdk-mbufs %s: %d to %d", optarg, TC_LINK_DPDK_MBUFS_MIN,
+                          TC_LINK_DPDK_MBUFS_MAX);
+            }
+            o->dpdk.mbufs = (unsigned)v;
+            break;
+        case OPT_BUSY_POLL:
+            o->dpdk.busy_poll = true;
+            break;
         case 'q':
             o->log_level = TC_LOG_ERR;
             break;
@@ -575,8 +601,8 @@ static void parse_flags(int argc, char **argv, struct options *o)
     if (optind < argc) {
         bad_usage("unexpected argument '%s'", argv[optind]);
     }
-    if (o->tap == NULL) {
-        bad_usage("--tap NAME is required");
+    if ((o->tap == NULL) == (o->dpdk.eal_args == NULL)) {
+        bad_usage("exactly one of --tap NAME and --dpdk \"EAL ARGS\" is required");
     }
     if (o->net.naddrs == 0) {
         bad_usage("--addr ADDR/PREFIX is required (at least one address)");
@@ -648,6 +674,7 @@ int main(int argc, char **argv)
     struct tc_conn_config cc;
     struct tc_link *link;
     struct tc_watch sigw = {.fd = -1}, linkw = {.fd = -1};
+    struct tc_link_idle idle = {0};
     char err[TC_LINK_ERR_MAX + 256], desc[512];
     sigset_t sigs;
     int sfd, rc = 0;
@@ -674,7 +701,7 @@ int main(int argc, char **argv)
     if (tc_loop_init() != 0) {
         fatal("epoll_create1 failed");
     }
-    link = tc_link_tap_open(o.tap, err);
+    link = o.tap != NULL ? tc_link_tap_open(o.tap, err) : tc_link_dpdk_open(&o.dpdk, err);
     if (link == NULL) {
         fatal(err);
     }
@@ -719,14 +746,16 @@ int main(int argc, char **argv)
         fatal(err);
     }
     if (tc_loop_add(&sigw, sfd, EPOLLIN, on_signal) != 0 ||
-        tc_loop_add(&linkw, link->fd, EPOLLIN, on_link) != 0) {
+        (link->fd >= 0 && tc_loop_add(&linkw, link->fd, EPOLLIN, on_link) != 0)) {
         tc_ctl_close();
         fatal("cannot watch the link");
     }
     sys_timeout(TICK_MS, tick, NULL);
     tc_netif_describe(desc, sizeof(desc));
-    tc_info("listening on %s, tap %s, addresses %s; %s", o.control, link->name, desc,
-            o.eno ? "TCP-ENO with tcpcrypt (X25519, X448)" : "plain TCP only (--no-eno)");
+    tc_info("listening on %s, %s %s, addresses %s; %s", o.control, link->ops->kind, link->name,
+            desc, o.eno ? "TCP-ENO with tcpcrypt (X25519, X448)" : "plain TCP only (--no-eno)");
+    link->ops->status(link, err, sizeof(err));
+    tc_info("link: %s", err);
     if (o.keylog != NULL) {
         tc_info("key log %s: session secrets are written to disk (debugging only)", o.keylog);
     }
@@ -738,13 +767,26 @@ int main(int argc, char **argv)
                       : sleep > INT_MAX                          ? INT_MAX
                                                                  : (int)sleep;
 
-        if (tc_loop_once(timeout) < 0) {
+        /* A polled link (fd -1): poll every round, sleep only when idle. */
+        long wait_us = timeout < 0 ? -1 : 1000L * timeout;
+        int nev;
+        bool worked;
+
+        if (link->fd < 0 && (wait_us < 0 || wait_us > (long)idle.sleep_us)) {
+            wait_us = idle.sleep_us;
+        }
+        if ((nev = tc_loop_once_us(wait_us)) < 0) {
             tc_error("epoll_wait: %s", strerror(errno));
             rc = 1;
             break;
         }
+        worked = link->fd < 0 && (tc_netif_rx() > 0 || nev > 0);
         sys_check_timeouts();
         loop_pending = tc_netif_poll();
+        worked |= tc_netif_flush();
+        if (link->fd < 0) {
+            (void)tc_link_idle_next(link, &idle, worked);
+        }
         tc_loop_reap();
     }
 
