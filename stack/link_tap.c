@@ -125,8 +125,10 @@ static const struct tc_link_ops tap_ops = {
     .close = tap_close,
 };
 
-/* Bring the kernel side up (IFF_UP) so the kernel passes frames, and read
- * its MTU. */
+#define TAP_QUEUE_LEN 16384
+
+/* Bring the kernel side up (IFF_UP) so the kernel passes frames, read its
+ * MTU, and lengthen its queue. */
 static int tap_up(const char *name, unsigned *mtu)
 {
     struct ifreq ifr;
@@ -149,6 +151,16 @@ static int tap_up(const char *name, unsigned *mtu)
     }
     if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 1280) {
         *mtu = (unsigned)ifr.ifr_mtu;
+    }
+    /* The kernel queues frames for the daemon on the tap (its txqueuelen,
+     * 1000 by default) and drops beyond.  A burst over thousands of
+     * connections (one segment each) overflowed it, and the peers' lwIP
+     * retransmitted only after seconds; a daemon serving thousands of
+     * connections needs a queue of that order.  Best effort: a tap made by
+     * someone else may refuse. */
+    if (ioctl(s, SIOCGIFTXQLEN, &ifr) == 0 && ifr.ifr_qlen < TAP_QUEUE_LEN) {
+        ifr.ifr_qlen = TAP_QUEUE_LEN;
+        (void)ioctl(s, SIOCSIFTXQLEN, &ifr);
     }
     rc = 0;
 out:

@@ -92,20 +92,18 @@ sem after select1023 "$A_IP" 7400
 [ "$(j after echo)" = ping ] || fail "after the restart: $(cat "$WORK/after.json")"
 say "tcpcryptd restarted: new connections work"
 
-# Many concurrent connections on one daemon.
-ip netns exec "$NSA" tcpdump -i vA$tag -s 80 -w "$WORK/many.pcap" -B 65536 "tcp port 7400" >"$WORK/tdm.log" 2>&1 &
-PIDS+=($!)
-sleep 1
+# Many concurrent connections on one daemon.  Should one stall, both
+# daemons' connection lists and counters are kept for the failure report.
 run_tc B timeout 300 env SEM_PAUSE=5 "$PY" "$SEM" many "$A_IP" 7400 "$MANY" >"$WORK/many.json" 2>"$WORK/many.err" &
 MPID=$!
 while kill -0 $MPID 2>/dev/null; do
     if grep -q "no echo" "$WORK/many.err" && [ ! -f "$WORK/dumped" ]; then
         touch "$WORK/dumped"
-        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/A.sock" sessions >"$WORK/sessA.txt" 2>&1
-        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/B.sock" sessions >"$WORK/sessB.txt" 2>&1
-        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/A.sock" status >"$WORK/statA.txt" 2>&1
-        ip -n "$NSA" -s link show tapA >"$WORK/tapA.txt" 2>&1
-        "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/B.sock" status >"$WORK/statB.txt" 2>&1
+        for s in A B; do
+            "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/$s.sock" status >"$WORK/status$s.log" 2>&1
+            "$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/$s.sock" sessions >"$WORK/sessions$s.txt" 2>&1
+            ip -n "$([ $s = A ] && echo "$NSA" || echo "$NSB")" -s link show tap$s >>"$WORK/status$s.log" 2>&1
+        done
     fi
     sleep 0.2
 done
