@@ -52,14 +52,11 @@ L.append("| row | conn/s | server CPU µs/conn | ÷ TLS1.3 ECDSA | ÷ TLS1.3 RSA
 L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 plot_rows = []
 for rid, name in ROWS:
-    if rid == "tc_resumed":
-        L.append(f"| {name} | n/a | n/a | n/a | n/a | n/a | n/a | | session resumption is not implemented on the wire yet |")
-        continue
     cpu = med(rid, "cpu_us_per_conn")
     errs = [int(r["errors"]) for r in raw if r["kind"] == "conn" and r["row"] == rid and int(r["conc"]) == conc]
     res = [int(r["resumed"] or 0) for r in raw if r["kind"] == "conn" and r["row"] == rid and int(r["conc"]) == conc]
     c = conf.get(rid, "")
-    if rid == "tls13_resumed":
+    if rid in ("tls13_resumed", "tc_resumed", "tc_fresh", "tc_reuse"):
         c += f" (resumed handshakes: {sum(res[:runs])} of {sum(int(r['conns']) for r in raw if r['kind']=='conn' and r['row']==rid)})"
     L.append(f"| {name} | {fmt(med(rid, 'cps'))} | {fmt(cpu, 1)} | "
              f"{fmt(cpu / ecd if cpu and ecd else None, 3)} | {fmt(cpu / rsa if cpu and rsa else None, 3)} | "
@@ -72,7 +69,8 @@ L.append("\n## Throughput: one connection, one way\n")
 L.append("| row | bytes sent | seconds | MB/s | server CPU s/GiB | configuration |")
 L.append("|---|---:|---:|---:|---:|---|")
 tput_rows = [("tput_kernel", "kernel TCP"), ("tput_daemon_plain", "through tcpcryptd, tcpcrypt off"),
-             ("tput_tc", "tcpcrypt AES-128-GCM"), ("tput_tls13", "TLS 1.3 AES-128-GCM")]
+             ("tput_tc", "tcpcrypt AES-128-GCM"), ("tput_tc_aes256", "tcpcrypt AES-256-GCM"),
+             ("tput_tc_chacha", "tcpcrypt ChaCha20-Poly1305"), ("tput_tls13", "TLS 1.3 AES-128-GCM")]
 for rid, name in tput_rows:
     r = T.get(rid)
     if r is None:
@@ -137,12 +135,31 @@ if fresh and ecd:
 if fresh and rsa:
     L.append(f"- fresh tcpcrypt server CPU/conn <= 1/6 of TLS 1.3 RSA-2048: {fresh:.1f} vs {rsa / 6:.1f} µs "
              f"(ratio {fresh / rsa:.3f}): {verdict(fresh <= rsa / 6)}")
-L.append(f"- resumed tcpcrypt within 1.5x of plain-through-daemon ({fmt(plain, 1)} µs): n/a (resumption not implemented)")
-tp, tc = T.get("tput_daemon_plain"), T.get("tput_tc")
-if tp and tc:
-    r = float(tc["mbps"]) / float(tp["mbps"])
-    L.append(f"- encrypted throughput >= 80% of daemon-plain: {tc['mbps']} vs {tp['mbps']} MB/s "
-             f"({100 * r:.0f}%): {verdict(r >= 0.8)}")
+resumed = med("tc_resumed", "cpu_us_per_conn")
+if resumed and plain:
+    L.append(f"- resumed tcpcrypt server CPU/conn within 1.5x of plain TCP through the daemon: {resumed:.1f} vs "
+             f"{plain:.1f} µs (ratio {resumed / plain:.2f}): {verdict(resumed <= 1.5 * plain)}")
+rl, pl = med("tc_resumed", "p50_us"), med("daemon_plain", "p50_us")
+fl = med("tc_fresh", "p50_us")
+if rl and pl:
+    L.append(f"- resumed connection latency (connect to first reply byte, median) within 50 µs of plain TCP through "
+             f"the daemon: resumed {rl:.0f} µs, plain {pl:.0f} µs, fresh {fmt(fl)} µs (difference {rl - pl:+.0f} µs): "
+             f"{verdict(rl - pl <= 50)}")
+tp = T.get("tput_daemon_plain")
+for rid, name in (("tput_tc", "AES-128-GCM"), ("tput_tc_aes256", "AES-256-GCM"), ("tput_tc_chacha", "ChaCha20-Poly1305")):
+    tc = T.get(rid)
+    if tp and tc:
+        r = float(tc["mbps"]) / float(tp["mbps"])
+        L.append(f"- encrypted throughput ({name}) >= 80% of daemon-plain: {tc['mbps']} vs {tp['mbps']} MB/s "
+                 f"({100 * r:.0f}%): {verdict(r >= 0.8)}")
+
+# DPDK
+dp = os.path.join(out, "dpdk.txt")
+if os.path.exists(dp) and open(dp).read().strip():
+    L.append("\n## DPDK link (net_memif between two daemons, bench/dpdk.sh)\n")
+    L.append("```\n" + open(dp).read().rstrip() + "\n```")
+    L.append("\nThe same machine's tap rows above: throughput `through tcpcryptd, tcpcrypt off` and "
+             "`tcpcrypt AES-128-GCM`; connection rate `TCP through tcpcryptd` and `tcpcrypt` rows.")
 
 # plots
 gp = shutil.which("gnuplot")

@@ -216,9 +216,17 @@ server_stop
 printf 'mem\t%s\t%s\t%s\t%s\t%s\n' "${held:-0}" "$rss0" "$rss1" "$rssb0" "$rssb1" >"$OUT/mem.tsv"
 say "memory: $held idle connections: daemon A RSS $rss0 -> $rss1 KiB, daemon B $rssb0 -> $rssb1 KiB"
 
-daemons "" ""
-row tc_reuse tc "--mode tcp" "--mode tcp" "tcpcrypt-run both ends; $DCONF (default --eph-lifetime 1000 ms: the passive opener reuses its ephemeral key)"
-tput tput_tc tc "--mode tcp" "" "tcpcrypt-run both ends, default AEAD (AES-128-GCM; the daemon has no AEAD flag)"
+# Rows of fresh key exchanges run with --resume-cache 0: the client
+# reconnects to the same server, which resumption would otherwise serve.
+NC="--resume-cache 0"
+daemons "$NC" "$NC"
+row tc_reuse tc "--mode tcp" "--mode tcp --count-resumed" "tcpcrypt-run both ends; $DCONF (default --eph-lifetime 1000 ms: the passive opener reuses its ephemeral key)"
+tput tput_tc tc "--mode tcp" "" "tcpcrypt-run both ends, default AEAD AES-128-GCM"
+daemons "$NC --aeads aes256gcm" "$NC --aeads aes256gcm"
+tput tput_tc_aes256 tc "--mode tcp" "" "tcpcrypt-run both ends, $DCONF"
+daemons "$NC --aeads chacha20poly1305" "$NC --aeads chacha20poly1305"
+tput tput_tc_chacha tc "--mode tcp" "" "tcpcrypt-run both ends, $DCONF"
+daemons "$NC" "$NC"
 # --- scaling of the accept rate ------------------------------------------------------
 for c in $SCALE; do
     conn_run kernel kernel "$c" "--mode tcp" "--mode tcp" 1
@@ -233,8 +241,12 @@ for r in 1 2 3 4; do conn_run sustained tc "$CONC" "--mode tcp" "--mode tcp" "$r
 NORESTART=
 
 # --- tcpcrypt, fresh key per connection -------------------------------------------------
-daemons "--eph-lifetime 0" "--eph-lifetime 0"
-row tc_fresh tc "--mode tcp" "--mode tcp" "tcpcrypt-run both ends; $DCONF (a fresh X25519 key for every connection)"
+daemons "--eph-lifetime 0 $NC" "--eph-lifetime 0 $NC"
+row tc_fresh tc "--mode tcp" "--mode tcp --count-resumed" "tcpcrypt-run both ends; $DCONF (a fresh X25519 key for every connection)"
+
+# --- tcpcrypt, resumed (RFC 8548 §3.5, the daemons' default) ------------------------------
+daemons "" ""
+row tc_resumed tc "--mode tcp" "--mode tcp --count-resumed" "tcpcrypt-run both ends; $DCONF (session resumption on, the default: each connection resumes the chain of an earlier one)"
 
 # --- through the daemons, tcpcrypt off ----------------------------------------------------
 daemons "--no-eno" ""
@@ -244,6 +256,15 @@ tput tput_daemon_plain tc "--mode tcp" "" "tcpcrypt-run both ends, server daemon
 # --- kernel throughput ------------------------------------------------------------------
 tput tput_kernel kernel "--mode tcp" "" "kernel TCP, no preload"
 tput tput_tls13 kernel "$ECDSA" "--mode tls" "kernel TCP + OpenSSL TLS 1.3 TLS_AES_128_GCM_SHA256"
+
+# --- the DPDK link (net_memif between two daemons), when built with DPDK ------------------
+if "$TCPCRYPTD" --help 2>&1 | grep -q -- '--dpdk' && ! "$TCPCRYPTD" --dpdk x 2>&1 | grep -q "built without DPDK"; then
+    for p in $DA $DB; do kill "$p" 2>/dev/null; done
+    for p in $DA $DB; do wait "$p" 2>/dev/null || true; done
+    BENCH_BYTES=${BENCH_DPDK_BYTES:-268435456} bash "$TC_SRCDIR/bench/dpdk.sh" >"$OUT/dpdk.log" 2>&1 ||
+        say "DPDK rows failed: $(tail -n 3 "$OUT/dpdk.log")"
+    sed -n '/^DPDK net_memif/,$p' "$OUT/dpdk.log" >"$OUT/dpdk.txt"
+fi
 
 for k in "${!CONF[@]}"; do printf '%s\t%s\n' "$k" "${CONF[$k]}"; done >"$OUT/conf.tsv"
 echo "elapsed: $(($(date +%s) - T_START)) s" >>"$OUT/machine.txt"

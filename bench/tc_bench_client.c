@@ -1,7 +1,7 @@
 /* tc_bench_client: the client side of `make bench`.
  *
  *   tc_bench_client --host H --port P [--mode tcp|tls] [-c C] [-n N | -t SECONDS]
- *                   [--tls12] [--resume]
+ *                   [--tls12] [--resume] [--count-resumed]
  *       C threads open connections one after another, N in all or for SECONDS:
  *       connect, (TLS handshake), send a 64-byte request, read the 64-byte
  *       reply. Latency: connect() to the reply read. With --resume each thread
@@ -29,12 +29,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcpcrypt/tcpcrypt.h"
+
 #define MSG 64
 #define BUFSZ (256 * 1024)
 
 static struct sockaddr_in g_sin;
 static SSL_CTX *g_ctx;
 static int g_resume;
+static int g_count_tc; /* --count-resumed: ask tcpcrypt whether each session was resumed */
 static long g_total = -1;
 static double g_deadline;
 static atomic_long g_next, g_errors, g_resumed;
@@ -136,6 +139,14 @@ static int one_conn(SSL_SESSION **sess, uint64_t payload, unsigned char *buf, do
             }
         }
         SSL_shutdown(ssl);
+    } else if (g_count_tc) {
+        /* Under tcpcrypt-run: a resumed session (RFC 8548 §3.5), after the
+         * timed part.  ENOPROTOOPT (not encrypted) counts as not resumed. */
+        struct tcp_crypt_conf cf;
+        socklen_t cl = sizeof(cf);
+
+        if (getsockopt(fd, IPPROTO_TCP, TCP_CRYPT_CONF, &cf, &cl) == 0 && cf.resumed)
+            atomic_fetch_add(&g_resumed, 1);
     }
 out:
     if (ssl != NULL)
@@ -216,12 +227,14 @@ int main(int argc, char **argv)
             tls12 = 1;
         else if (strcmp(argv[i], "--resume") == 0)
             g_resume = 1;
+        else if (strcmp(argv[i], "--count-resumed") == 0)
+            g_count_tc = 1;
         else
             host = NULL, i = argc;
     }
     if (host == NULL || conc < 1 || (g_total < 0 && secs <= 0 && bytes == 0 && hold == 0)) {
         fprintf(stderr, "usage: tc_bench_client --host H --port P [--mode tcp|tls] [-c C] "
-                        "[-n N | -t SECONDS | --bytes X | --hold N] [--tls12] [--resume]\n");
+                        "[-n N | -t SECONDS | --bytes X | --hold N] [--tls12] [--resume] [--count-resumed]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
