@@ -68,7 +68,8 @@ for _ in $(seq 100); do
     inns "$NSA" redis-cli -p $PORT INFO persistence 2>/dev/null | grep -q '^rdb_bgsave_in_progress:0' && break
     sleep 0.1
 done
-inns "$NSA" redis-cli -p $PORT INFO persistence | tr -d '\r' | grep -q '^rdb_last_bgsave_status:ok' || fail "BGSAVE did not succeed"
+info=$(inns "$NSA" redis-cli -p $PORT INFO persistence | tr -d '\r')
+grep -q '^rdb_last_bgsave_status:ok' <<<"$info" || fail "BGSAVE did not succeed"
 [ -s "$WORK/rdata/dump.rdb" ] || fail "no dump.rdb"
 bigval tc "$A_IP" $PORT tc2
 n=$(run_tc B timeout 10 redis-cli -h "$A_IP" -p $PORT DBSIZE)

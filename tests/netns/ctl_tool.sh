@@ -185,8 +185,8 @@ expect_err 2 "a command is needed" --control "$WORK/A.sock"
 expect_err 2 "unknown option '--frobnicate'" --frobnicate status
 expect_err 1 "cannot reach tcpcryptd at $WORK/none.sock" --control "$WORK/none.sock" status
 TCPCRYPT_SOCKET=$WORK/none.sock expect_err 1 "cannot reach tcpcryptd at $WORK/none.sock" status
-inns "$NSA" env TCPCRYPT_SOCKET="$WORK/A.sock" timeout 20 "$CTL" status | grep -qE "^encrypted +3$" ||
-    fail "\$TCPCRYPT_SOCKET is not used"
+st=$(inns "$NSA" env TCPCRYPT_SOCKET="$WORK/A.sock" timeout 20 "$CTL" status) || fail "status via \$TCPCRYPT_SOCKET failed"
+grep -qE "^encrypted +3$" <<<"$st" || fail "\$TCPCRYPT_SOCKET is not used"
 say "bad command, bad option, absent daemon: one error line each, exit 2 or 1"
 
 # 8. A refused connection counts as failed, with its reason (options may
