@@ -259,9 +259,8 @@ static int connect_tcp(int fd, struct pl_sock *s, const struct sockaddr *addr, s
     pl_fd_stat(fd, s);
     pl_fd_put(fd, s);
     pl_debug("connect fd %d: the daemon's connection", fd);
-    if (s->bits & PL_B_NODELAY) {
-        pl_forward_nodelay(fd, 1); /* set on the kernel socket before connect() */
-    }
+    /* TCP_NODELAY set on the kernel socket before connect() is the
+     * daemon's default already (see pl_forward_nodelay). */
     pl_kernel_opts_forward(fd, &kopts);
     if (fl & O_NONBLOCK) {
         errno = EINPROGRESS;

@@ -96,6 +96,7 @@ enum pl_cstate {
 #define PL_B_NODELAY 0x01 /* TCP_NODELAY as the application last set it */
 #define PL_B_CORK 0x02    /* TCP_CORK likewise */
 #define PL_B_EOF 0x04     /* end of stream seen: eof_err is the answer for good */
+#define PL_B_NAGLE 0x08   /* the daemon's connection has Nagle on (TCP_NODELAY 0 forwarded) */
 
 #define PL_EP_MAX 4 /* epoll sets remembered per fd (see pl_fd_epoll_*) */
 

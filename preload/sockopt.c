@@ -674,10 +674,20 @@ PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
                 return fail(EINVAL);
             }
             note_bit(&s, name, val, len);
-            pl_fd_put(fd, &s);
             if (name == TCP_NODELAY && s.kind == PL_CONN) {
-                pl_forward_nodelay(fd, (s.bits & PL_B_NODELAY) != 0);
+                bool on = (s.bits & PL_B_NODELAY) != 0;
+
+                /* The daemon's connections start with Nagle off (it reads
+                 * what the application wrote in large blocks, so Nagle would
+                 * only add delay): TCP_NODELAY 1, which nearly every server
+                 * sets on every connection, changes nothing there unless an
+                 * earlier 0 turned Nagle on, and costs no round trip. */
+                if (on == ((s.bits & PL_B_NAGLE) != 0)) {
+                    pl_forward_nodelay(fd, on);
+                    s.bits = (uint8_t)(on ? s.bits & ~PL_B_NAGLE : s.bits | PL_B_NAGLE);
+                }
             }
+            pl_fd_put(fd, &s);
         }
         if ((name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT) &&
             s.kind == PL_CONN) {
