@@ -96,9 +96,20 @@ int tc_channel_init(struct tc_channel *ch, const struct tc_aead_alg *alg,
 
 void tc_channel_wipe(struct tc_channel *ch)
 {
+    size_t high = ch->rx_high < sizeof(ch->rx_buf) ? ch->rx_high : sizeof(ch->rx_buf);
+
     tc_aead_key_wipe(&ch->tx.key);
     tc_aead_key_wipe(&ch->rx.key);
-    sodium_memzero(ch, sizeof(*ch));
+    sodium_memzero(ch->rx_buf, high);
+    sodium_memzero(ch, offsetof(struct tc_channel, rx_buf));
+}
+
+/* rx_buf has been written up to n bytes. */
+static void rx_mark(struct tc_channel *ch, size_t n)
+{
+    if (n > ch->rx_high) {
+        ch->rx_high = n;
+    }
 }
 
 size_t tc_frame_data_fit(size_t room, bool urg)
@@ -284,6 +295,7 @@ static int open_frame(struct tc_channel *ch, const uint8_t *frame, size_t len, s
             return channel_fail(ch, err);
         }
     }
+    rx_mark(ch, len); /* the plaintext goes to rx_buf + TC_FRAME_HDR_LEN */
     err = tc_frame_open(&ch->rx.key, ch->rx.nr, ch->rx.offset, frame, len,
                         ch->rx_buf + TC_FRAME_HDR_LEN, out);
     if (err != TC_OK) {
@@ -332,6 +344,7 @@ int tc_channel_open(struct tc_channel *ch, const uint8_t *in, size_t inlen, size
         take = take < inlen ? take : inlen;
         memcpy(ch->rx_buf + ch->rx_have, in, take);
         ch->rx_have += take;
+        rx_mark(ch, ch->rx_have);
         pos += take;
         if (ch->rx_have < TC_FRAME_HDR_LEN) {
             *used = pos;
@@ -359,6 +372,7 @@ int tc_channel_open(struct tc_channel *ch, const uint8_t *in, size_t inlen, size
         take = take < inlen - pos ? take : inlen - pos;
         memcpy(ch->rx_buf + ch->rx_have, in + pos, take);
         ch->rx_have += take;
+        rx_mark(ch, ch->rx_have);
         pos += take;
         if (ch->rx_have < total) {
             *used = pos;

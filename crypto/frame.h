@@ -40,6 +40,11 @@ struct tc_channel {
     int failed;                       /* sticky abort reason, TC_OK while healthy */
     struct tc_direction tx, rx;
     size_t rx_have; /* bytes of the current frame in rx_buf */
+    /* How far rx_buf was ever written (ciphertext or plaintext): the part
+     * tc_channel_wipe erases.  rx_buf itself is never zeroed up front (64
+     * KiB per connection: zeroing it twice cost more than the key schedule
+     * of a resumed session). */
+    size_t rx_high;
     uint8_t rx_buf[TC_FRAME_MAX];
 };
 

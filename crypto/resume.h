@@ -41,11 +41,25 @@ struct tc_resume_entry {
     uint64_t last_used;
 };
 
+/*
+ * Entries live in one array (entries[0..cap)); two hash indexes find them
+ * without visiting the others: by the identifier half the peer sends (the
+ * passive opener's lookup, once per resumption SYN) and by the peer's name
+ * (the active opener's).  Buckets are chosen with a keyed hash (SipHash,
+ * random key), so bucket occupancy tells an observer nothing about the
+ * halves.  Free slots are kept on a stack.
+ */
 struct tc_resume_cache {
     struct tc_resume_entry *entries;
     size_t cap;
     uint64_t lifetime_ms;
     uint64_t next_id;
+    size_t nbuckets;               /* a power of two */
+    uint32_t *half_head, *half_next; /* chains by peer_half; UINT32_MAX ends */
+    uint32_t *peer_head, *peer_next; /* chains by peer */
+    uint32_t *free_slots;          /* stack of unused indexes */
+    size_t nfree;
+    uint8_t hash_key[16];
 };
 
 /* A secret taken from the cache for one connection, and what to send. */

@@ -13,6 +13,8 @@
 #include "lwip/sys.h"
 #include "tc_lwip_hooks.h"
 
+unsigned char tc_syn_max_rtx = 6;
+
 static u32_t (*tc_clock)(void);
 
 void tc_lwip_set_clock(u32_t (*now)(void))

@@ -113,6 +113,8 @@ static void usage(FILE *f)
             "  --securst            ignore unauthenticated RST on encrypted connections\n"
             "                       (defaults for the TCP_CRYPT_* socket options, which\n"
             "                       applications override per socket)\n"
+            "  --syn-retries N      SYN retransmissions before connect() times out, 1 to 12\n"
+            "                       (default 6: about a minute and a half)\n"
             "  --config FILE        read options from FILE first: one per line, \"name\n"
             "                       value\" or \"name = value\" for --name value, # comments\n"
             "  --no-eno             no TCP-ENO: plain TCP only (for tests)\n"
@@ -423,7 +425,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
     enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO,
            OPT_RESUME_CACHE, OPT_RESUME_LIFETIME, OPT_RESUME_NONCE, OPT_TEPS, OPT_AEADS,
            OPT_PLAIN_PORT, OPT_MANDATORY, OPT_APP_AWARE, OPT_CMODE, OPT_NOCACHE, OPT_SECURST,
-           OPT_CONFIG, OPT_DPDK, OPT_DPDK_MBUFS, OPT_BUSY_POLL };
+           OPT_CONFIG, OPT_DPDK, OPT_DPDK_MBUFS, OPT_BUSY_POLL, OPT_SYN_RETRIES };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"addr", required_argument, NULL, OPT_ADDR},
@@ -445,6 +447,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
         {"nocache", no_argument, NULL, OPT_NOCACHE},
         {"securst", no_argument, NULL, OPT_SECURST},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"syn-retries", required_argument, NULL, OPT_SYN_RETRIES},
         {"dpdk", required_argument, NULL, OPT_DPDK},
         {"dpdk-mbufs", required_argument, NULL, OPT_DPDK_MBUFS},
         {"busy-poll", no_argument, NULL, OPT_BUSY_POLL},
@@ -564,6 +567,13 @@ static void parse_flags(int argc, char **argv, struct options *o)
             break;
         case OPT_CONFIG:
             break; /* read before the command line (see config_args) */
+        case OPT_SYN_RETRIES:
+            /* lwIP's backoff table has 13 steps */
+            if (!parse_uint(optarg, 12, &v) || v == 0) {
+                bad_usage("--syn-retries %s: 1 to 12", optarg);
+            }
+            tc_syn_max_rtx = (unsigned char)v;
+            break;
         case OPT_DPDK:
             o->dpdk.eal_args = optarg;
             break;

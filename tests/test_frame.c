@@ -313,8 +313,42 @@ static void cross_backend(void)
     CHECK(tested >= 2); /* ChaCha20-Poly1305 at least, both ways */
 }
 
+/* tc_channel_wipe erases every byte a channel received or decrypted into
+ * its buffer (it tracks how far the buffer was written instead of zeroing
+ * all 64 KiB). */
+static void wipe_erases(void)
+{
+    static uint8_t data[40000], frame[40100];
+    struct tc_plain pl;
+    size_t flen, used, pos = 0;
+    bool all_zero = true;
+
+    pair(TC_AEAD_AES_128_GCM, NULL, NULL, 0, 0);
+    memset(cb.rx_buf, 0x5a, sizeof(cb.rx_buf)); /* stale bytes never written */
+    memset(data, 0xa7, sizeof(data));
+    CHECK_INT(tc_channel_seal(&ca, 0, 0, data, sizeof(data), frame, sizeof(frame), &flen), TC_OK);
+    /* Split so that the frame is reassembled in rx_buf and opened there. */
+    while (pos < flen) {
+        size_t n = flen - pos < 1000 ? flen - pos : 1000;
+        int rc = tc_channel_open(&cb, frame + pos, n, &used, &pl);
+
+        CHECK(rc == TC_OK || rc == TC_WANT_MORE);
+        pos += used;
+    }
+    CHECK_INT(pl.len, sizeof(data));
+    CHECK(cb.rx_high >= flen);
+    tc_channel_wipe(&cb);
+    for (size_t i = 0; i < flen; i++) {
+        all_zero &= cb.rx_buf[i] == 0;
+    }
+    CHECK(all_zero);
+    CHECK_INT(cb.rx_high, 0);
+    CHECK(cb.rx_buf[sizeof(cb.rx_buf) - 1] == 0x5a); /* never written: left alone */
+}
+
 int main(void)
 {
+    wipe_erases();
     static const uint16_t ids[3] = {TC_AEAD_AES_128_GCM, TC_AEAD_AES_256_GCM,
                                     TC_AEAD_CHACHA20_POLY1305};
     static const size_t chunks[] = {1, 2, 3, 7, 20, 1460, 65536, 200000};

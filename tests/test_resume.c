@@ -3,6 +3,7 @@
  * role, the lowest unused i, original-role halves and nonces, bounded size
  * and lifetime, and the cache-control operations.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "crypto/keys.h"
@@ -267,9 +268,117 @@ static void test_limits(void)
     CHECK_INT(TC_RESUME_NONCE_DEFAULT, 8);
 }
 
+/*
+ * Many peers in one cache: each passive lookup (by identifier half) and each
+ * active lookup (by peer name) finds exactly its own chain through the hash
+ * indexes, a taken secret's old half no longer matches, and flushing,
+ * expiry and LRU eviction leave the indexes consistent.
+ */
+static void test_many_peers(void)
+{
+    enum { N = 300 };
+    struct tc_resume_cache ca, cb;
+    struct tc_resume_ticket t, u;
+    uint8_t ss[32], name[5], sub[TC_RESUME_SUBOPT_MAX], old_half[TC_RESUME_HALF_LEN];
+    size_t found = 0, n;
+
+    CHECK_INT(tc_resume_cache_init(&ca, N, 60000), TC_OK);
+    CHECK_INT(tc_resume_cache_init(&cb, N, 60000), TC_OK);
+    /* A talked to N peers; each peer k (all in cb, stored under A's name
+     * would collide, so under a name per k) shares ss with A. */
+    for (int k = 0; k < N; k++) {
+        memset(ss, k + 1, sizeof(ss));
+        ss[0] = (uint8_t)(k >> 8);
+        name[0] = 4, name[1] = 10, name[2] = 1, name[3] = (uint8_t)(k >> 8), name[4] = (uint8_t)k;
+        CHECK_INT(tc_resume_store(&ca, name, sizeof(name), TC_TEP_X25519, TC_AEAD_AES_128_GCM, true, 1,
+                                  ss, 0, NULL),
+                  TC_OK);
+        CHECK_INT(tc_resume_store(&cb, name, sizeof(name), TC_TEP_X25519, TC_AEAD_AES_128_GCM, false,
+                                  1, ss, 0, NULL),
+                  TC_OK);
+    }
+    for (int k = 0; k < N; k++) {
+        name[3] = (uint8_t)(k >> 8), name[4] = (uint8_t)k;
+        if (tc_resume_offer(&ca, name, sizeof(name), TC_TEP_X25519, 4, &rng, 1, &t) != TC_OK) {
+            continue;
+        }
+        n = tc_resume_subopt(&t, sub);
+        memcpy(old_half, sub + 1, sizeof(old_half));
+        /* B (whichever peer) finds the matching chain by the half alone. */
+        if (tc_resume_accept(&cb, TC_TEP_X25519, sub + 1, n - 1, 4, &rng, 1, &u) == TC_OK &&
+            sodium_memcmp(u.ss, t.ss, 32) == 0 && u.i == 1) {
+            found++;
+        }
+        /* The same half again: the secret is spent. */
+        CHECK_INT(tc_resume_accept(&cb, TC_TEP_X25519, old_half, sizeof(old_half), 0, &rng, 1, &u),
+                  TC_E_NOT_FOUND);
+        tc_resume_ticket_wipe(&t);
+        tc_resume_ticket_wipe(&u);
+    }
+    CHECK_INT(found, N);
+    /* Round two: every chain advanced to i = 2 on both sides. */
+    found = 0;
+    for (int k = 0; k < N; k++) {
+        name[3] = (uint8_t)(k >> 8), name[4] = (uint8_t)k;
+        CHECK_INT(tc_resume_offer(&ca, name, sizeof(name), TC_TEP_X25519, 0, &rng, 2, &t), TC_OK);
+        n = tc_resume_subopt(&t, sub);
+        found += tc_resume_accept(&cb, TC_TEP_X25519, sub + 1, n - 1, 0, &rng, 2, &u) == TC_OK &&
+                 u.i == 2 && t.i == 2;
+        tc_resume_ticket_wipe(&t);
+        tc_resume_ticket_wipe(&u);
+    }
+    CHECK_INT(found, N);
+    /* Flush one peer: only its chain goes. */
+    name[3] = 0, name[4] = 7;
+    CHECK_INT(tc_resume_flush_peer(&ca, name, sizeof(name)), 1);
+    CHECK_INT(tc_resume_offer(&ca, name, sizeof(name), TC_TEP_X25519, 0, &rng, 3, &t), TC_E_NOT_FOUND);
+    CHECK_INT(tc_resume_count(&ca, 3), N - 1);
+    /* Full cache: a new store evicts the least recently used chain (peer 0
+     * was used at time 2 like the rest, first: evicted), and the others stay
+     * reachable. */
+    memset(ss, 0xee, sizeof(ss));
+    name[3] = 0xff, name[4] = 0xff;
+    CHECK_INT(tc_resume_store(&ca, name, sizeof(name), TC_TEP_X25519, TC_AEAD_AES_128_GCM, true, 1, ss,
+                              3, NULL),
+              TC_OK); /* into peer 7's freed slot */
+    name[3] = 0xff, name[4] = 0xfe;
+    CHECK_INT(tc_resume_store(&ca, name, sizeof(name), TC_TEP_X25519, TC_AEAD_AES_128_GCM, true, 1, ss,
+                              3, NULL),
+              TC_OK); /* evicts one */
+    CHECK_INT(tc_resume_count(&ca, 3), N);
+    found = 0;
+    for (int k = 0; k < N; k++) {
+        name[3] = (uint8_t)(k >> 8), name[4] = (uint8_t)k;
+        if (tc_resume_offer(&ca, name, sizeof(name), TC_TEP_X25519, 0, &rng, 4, &t) == TC_OK) {
+            found++;
+            tc_resume_ticket_wipe(&t);
+        }
+    }
+    CHECK_INT(found, N - 2); /* all but the flushed and the evicted */
+    /* Expiry: after the lifetime nothing is offered, and stores reuse slots. */
+    CHECK_INT(tc_resume_count(&ca, 60000 + 5), 0);
+    CHECK_INT(tc_resume_offer(&ca, name, sizeof(name), TC_TEP_X25519, 0, &rng, 60000 + 5, &t),
+              TC_E_NOT_FOUND);
+    /* (Expired entries met on a lookup are already gone.) */
+    n = tc_resume_flush_all(&ca);
+    CHECK(n > 0 && n <= N);
+    CHECK_INT(tc_resume_count(&ca, 0), 0);
+    /* Every slot is free again: N new chains fit without eviction. */
+    for (int k = 0; k < N; k++) {
+        name[3] = (uint8_t)(k >> 8), name[4] = (uint8_t)k;
+        CHECK_INT(tc_resume_store(&ca, name, sizeof(name), TC_TEP_X448, TC_AEAD_AES_128_GCM, true, 1,
+                                  ss, 100000, NULL),
+                  TC_OK);
+    }
+    CHECK_INT(tc_resume_count(&ca, 100000), N);
+    tc_resume_cache_destroy(&ca);
+    tc_resume_cache_destroy(&cb);
+}
+
 int main(void)
 {
     test_chain();
+    test_many_peers();
     test_single_use();
     test_mismatch();
     test_limits();

@@ -158,6 +158,14 @@
 /* Ethernet MTU 1500 minus 40 bytes of IPv4+TCP headers; lwIP lowers it per
  * netif MTU and for IPv6 (TCP_CALCULATE_EFF_SEND_MSS, default on). */
 #define TCP_MSS 1460
+/* SYN retransmissions before connect() fails with ETIMEDOUT: a variable,
+ * set by tcpcryptd --syn-retries (default 6, as lwIP's; the kernel's
+ * net.ipv4.tcp_syn_retries is the same idea).  In lwIP's own #if checks an
+ * identifier counts as 0. */
+#ifndef __ASSEMBLER__
+extern unsigned char tc_syn_max_rtx;
+#endif
+#define TCP_SYNMAXRTX tc_syn_max_rtx
 
 /* RFC 7323 window scaling: without it the window is capped at 64 KB, about
  * 5 Mbit/s at 100 ms RTT. TCP_WND is only an advertised bound on unread data

@@ -5,7 +5,8 @@
 # option 69 decoded, Init1 and Init2, exactly the bytes each application sent
 # (both directions), FINp at the end of each direction, good tags on every
 # frame and the session ID both ends logged; without the key log, frames but
-# no plaintext.
+# no plaintext.  A second connection between the same hosts is resumed (RFC
+# 8548 §3.5): the dissector finds its keys from the TCPCRYPT_SS line alone.
 TEST_NAME=dissector
 . "$(dirname "$0")/lib.sh"
 need tcpdump tshark timeout
@@ -14,24 +15,33 @@ LUA=$TC_SRCDIR/tools/wireshark/tcpcrypt.lua
 PEER=$TC_SRCDIR/tests/netns/msg_peer.py
 
 start_hosts
+PORT2=$((PORT + 1))
 head -c 23456 /dev/urandom >"$WORK/client.msg"
 head -c 17890 /dev/urandom >"$WORK/server.msg"
+head -c 12345 /dev/urandom >"$WORK/client2.msg"
+head -c 9876 /dev/urandom >"$WORK/server2.msg"
 
-ip netns exec "$NSA" tcpdump -i vA$tag -s 0 -U --immediate-mode -B 16384 -w "$WORK/link.pcap" "tcp port $PORT" \
+ip netns exec "$NSA" tcpdump -i vA$tag -s 0 -U --immediate-mode -B 16384 -w "$WORK/link.pcap" "tcp port $PORT or tcp port $PORT2" \
     >"$WORK/tcpdump.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.log" && break; sleep 0.1; done
 grep -q listening "$WORK/tcpdump.log" || fail "tcpdump did not start"
 
-run_tc A timeout 60 "$PY" "$PEER" server $PORT "$WORK/server.msg" "$WORK/server.got" >"$WORK/srv.log" 2>&1 &
-srv=$!
-for _ in $(seq 100); do grep -q listening "$WORK/srv.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$WORK/srv.log" || fail "server did not listen"
-run_tc B timeout 60 "$PY" "$PEER" client "$A_IP" $PORT "$WORK/client.msg" "$WORK/client.got" >"$WORK/cli.log" 2>&1 ||
-    fail "client failed"
-wait "$srv" || fail "server failed"
-cmp -s "$WORK/client.msg" "$WORK/server.got" || fail "client->server bytes differ"
-cmp -s "$WORK/server.msg" "$WORK/client.got" || fail "server->client bytes differ"
+exchange() { # exchange PORT SUFFIX: one connection, messages $WORK/{client,server}SUFFIX.msg
+    run_tc A timeout 60 "$PY" "$PEER" server "$1" "$WORK/server$2.msg" "$WORK/server$2.got" >"$WORK/srv$2.log" 2>&1 &
+    srv=$!
+    for _ in $(seq 100); do grep -q listening "$WORK/srv$2.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q listening "$WORK/srv$2.log" || fail "server did not listen"
+    run_tc B timeout 60 "$PY" "$PEER" client "$A_IP" "$1" "$WORK/client$2.msg" "$WORK/client$2.got" >"$WORK/cli$2.log" 2>&1 ||
+        fail "client failed"
+    wait "$srv" || fail "server failed"
+    cmp -s "$WORK/client$2.msg" "$WORK/server$2.got" || fail "client->server bytes differ"
+    cmp -s "$WORK/server$2.msg" "$WORK/client$2.got" || fail "server->client bytes differ"
+}
+exchange $PORT ""
+exchange $PORT2 2
+grep -q "established encrypted (TEP 0xa3, .*resumed" "$WORK/daemonB.log" ||
+    fail "the second connection was not resumed: $(tail -n 2 "$WORK/daemonB.log")"
 # let tcpdump see the last ACKs, then stop it (it flushes on exit)
 sleep 1
 kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
@@ -60,16 +70,17 @@ grep -q "^TCPCRYPT_ES $n_a " "$WORK/keys" || fail "Init1's N_A $n_a is not the o
 say "option 69 decoded in SYN and SYN-ACK, Init1 (N_A ${n_a:0:16}...) and Init2 seen"
 
 # Decrypted data, per direction, in capture order; flags and tags of every frame.
-ts -o "tcpcrypt.keylog_file:$WORK/keys" -Y tcpcrypt.frame -T fields -E occurrence=a -E aggregator='|' \
+check_frames() { # check_frames PORT SUFFIX
+ts -o "tcpcrypt.keylog_file:$WORK/keys" -Y "tcpcrypt.frame && tcp.port==$1" -T fields -E occurrence=a -E aggregator='|' \
     -e tcp.srcport -e tcpcrypt.clen -e tcpcrypt.tag_ok -e tcpcrypt.flags.finp -e tcpcrypt.plaintext \
-    -e tcpcrypt.session_id >"$WORK/frames.txt"
-"$PY" - "$WORK" $PORT <<'PYEOF' || fail "decrypted data check failed"
+    -e tcpcrypt.session_id >"$WORK/frames$2.txt"
+"$PY" - "$WORK" "$1" "$2" <<'PYEOF' || fail "decrypted data check failed (port $1)"
 import sys
-work, port = sys.argv[1], sys.argv[2]
+work, port, sfx = sys.argv[1], sys.argv[2], sys.argv[3]
 data = {"client": b"", "server": b""}
 frames = {"client": [], "server": []}
 sids = set()
-for line in open(work + "/frames.txt"):
+for line in open(work + "/frames%s.txt" % sfx):
     sport, clens, tags, finps, pts, sid = line.rstrip("\n").split("\t")
     side = "server" if sport == port else "client"
     clens, tags, finps = clens.split("|"), tags.split("|"), finps.split("|")
@@ -81,7 +92,7 @@ for line in open(work + "/frames.txt"):
     sids.update(s for s in sid.split("|") if s)
 keys = open(work + "/keys").read()
 for side in ("client", "server"):
-    sent = open("%s/%s.msg" % (work, side), "rb").read()
+    sent = open("%s/%s%s.msg" % (work, side, sfx), "rb").read()
     if data[side] != sent:
         sys.exit("%s: decrypted %d bytes, the application sent %d; equal prefix %d" % (
             side, len(data[side]), len(sent),
@@ -92,12 +103,24 @@ for side in ("client", "server"):
     fins = [i for i, (_, f) in enumerate(frames[side]) if f in ("1", "True")]
     if fins != [len(frames[side]) - 1]:
         sys.exit("%s: FINp frames at %s of %d frames, expected only the last" % (side, fins, len(frames[side])))
-    print("dissector: %s: %d frames, all tags good, %d bytes decrypted equal to what the application sent, FINp last"
-          % (side, len(frames[side]), len(data[side])))
-if len(sids) != 1 or ("TCPCRYPT_SS %s " % sids.pop()) not in keys:
-    sys.exit("session ID shown is not the one in the key log")
-print("dissector: session ID equals the key log's")
+    print("dissector: port %s %s: %d frames, all tags good, %d bytes decrypted equal to what the application sent, FINp last"
+          % (port, side, len(frames[side]), len(data[side])))
+sid = sids.pop() if len(sids) == 1 else None
+if sid is None or ("TCPCRYPT_SS %s " % sid.replace(":", "")) not in keys:
+    sys.exit("session ID shown (%s) is not the one in the key log" % sids)
+print("dissector: port %s: session ID %s... equals the key log's" % (port, sid.replace(":", "")[:16]))
 PYEOF
+}
+check_frames $PORT ""
+# The resumed connection: its SYN carries the resumption suboption (v = 1),
+# no Init messages, and its session ID begins with TEP|0x80.
+[ "$(count "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.port==$PORT2 && tcpcrypt.resumed==1")" -ge 1 ] ||
+    [ "$(count "tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.port==$PORT2 && tcpcrypt.resumed==1")" = 1 ] ||
+    fail "resumed connection: resumption not decoded in SYN or SYN-ACK"
+[ "$(count "tcpcrypt.init1 && tcp.port==$PORT2")" = 0 ] || fail "resumed connection: Init1 seen"
+out=$(check_frames $PORT2 2)
+echo "$out"
+grep -q "dissector: port $PORT2: session ID a3" <<<"$out" || fail "resumed session ID does not begin with a3"
 
 # Without the key log (and with another session's key log): frames, no plaintext.
 frames_nokey=$(ts -Y tcpcrypt.frame | wc -l)

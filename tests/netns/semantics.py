@@ -10,6 +10,7 @@ tcpcrypt-run.  Each client command prints one JSON line with its findings.
   semantics.py keepalive HOST PORT    SO_KEEPALIVE, TCP_KEEPIDLE/INTVL 1, idle 4 s
   semantics.py hold HOST PORT FILE    connect, write FILE, then block in recv()
   semantics.py many HOST PORT N       N concurrent connections, each echoes
+  semantics.py nbconnect HOST PORT    non-blocking connect, then SO_ERROR
 """
 import errno
 import json
@@ -147,6 +148,22 @@ def keepalive(host, port):
     out(idle=idle, zero_idle=bad, echo=ok)
 
 
+def nbconnect(host, port):
+    """Non-blocking connect; wait for the result; SO_ERROR tells it."""
+    import select
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    t0 = time.monotonic()
+    err = s.connect_ex((host, port))
+    first = errno.errorcode.get(err, str(err))
+    p = select.poll()
+    p.register(s, select.POLLOUT)
+    ev = p.poll(120000)
+    so = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    out(first=first, events=ev[0][1] if ev else 0, so_error=errno.errorcode.get(so, str(so)),
+        seconds=round(time.monotonic() - t0, 1))
+
+
 def hold(host, port, path):
     s = connect(host, port)
     ok = echo(s, b"one")
@@ -205,7 +222,9 @@ def main():
         server(int(sys.argv[2]))
         return
     host, port = sys.argv[2], int(sys.argv[3])
-    if cmd == "hold":
+    if cmd == "nbconnect":
+        nbconnect(host, port)
+    elif cmd == "hold":
         hold(host, port, sys.argv[4])
     elif cmd == "many":
         many(host, port, int(sys.argv[4]))

@@ -2,7 +2,8 @@
 # Socket semantics a kernel TCP socket has, on the daemon's connections
 # (programs under tcpcrypt-run on both hosts): select() on an fd near 1023,
 # SO_LINGER {1, 0} resets, TCP_INFO carries the daemon TCP's own figures,
-# SO_KEEPALIVE/TCP_KEEPIDLE send keepalives, a daemon restart gives the
+# SO_KEEPALIVE/TCP_KEEPIDLE send keepalives, a non-blocking connect to a
+# silent host ends in ETIMEDOUT, a daemon restart gives the
 # application an error (never a hang) and new connections work afterwards,
 # and 10,000 concurrent connections on one daemon.
 TEST_NAME=semantics
@@ -88,9 +89,25 @@ say "tcpcryptd stopped under a blocked recv(): the application got $res after $(
 wait "${PIDS[1]}" 2>/dev/null || true
 rm -f "$WORK/B.sock"
 start_daemon B
+PIDS[1]=${PIDS[-1]}
+unset 'PIDS[-1]'
 sem after select1023 "$A_IP" 7400
 [ "$(j after echo)" = ping ] || fail "after the restart: $(cat "$WORK/after.json")"
 say "tcpcryptd restarted: new connections work"
+
+# A non-blocking connect to a host that drops the SYNs: SO_ERROR says
+# ETIMEDOUT once the SYN retransmissions are spent (--syn-retries 1: 3 + 6 s).
+kill -TERM "${PIDS[1]}"
+wait "${PIDS[1]}" 2>/dev/null || true
+rm -f "$WORK/B.sock"
+start_daemon B --syn-retries 1
+PIDS[1]=${PIDS[-1]}
+unset 'PIDS[-1]'
+inns "$NSA" iptables -A INPUT -p tcp --dport 7999 -j DROP || fail "iptables in namespace A"
+sem nb nbconnect "$KA_IP" 7999
+[ "$(j nb first)" = EINPROGRESS ] && [ "$(j nb so_error)" = ETIMEDOUT ] ||
+    fail "non-blocking connect to a silent host: $(cat "$WORK/nb.json")"
+say "non-blocking connect to a host that drops SYNs: EINPROGRESS, then SO_ERROR ETIMEDOUT after $(j nb seconds) s (--syn-retries 1)"
 
 # Many concurrent connections on one daemon.  Should one stall, both
 # daemons' connection lists and counters are kept for the failure report.
