@@ -195,6 +195,11 @@ row tls13_ecdsa kernel "$ECDSA" "--mode tls" "$KCONF; OpenSSL TLS 1.3, TLS_AES_1
 row tls13_rsa kernel "$RSA" "--mode tls" "$KCONF; OpenSSL TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, RSA-2048 cert, full handshake"
 row tls13_resumed kernel "$ECDSA" "--mode tls --resume" "$KCONF; OpenSSL TLS 1.3 PSK-DHE resumption with the previous connection's ticket (ECDSA P-256 server)"
 row tls12_rsa kernel "$RSA --tls12" "--mode tls --tls12" "$KCONF; OpenSSL TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256, RSA-2048 cert"
+# latency with one client at a time (no queueing behind other clients)
+lat() { local r; for r in $(seq "$RUNS"); do conn_run "$1" "$2" 1 "$3" "$4" "$r"; done; }
+lat kernel kernel "--mode tcp" "--mode tcp"
+lat tls13_ecdsa kernel "$ECDSA" "--mode tls"
+lat tls13_resumed kernel "$ECDSA" "--mode tls --resume"
 
 # --- tcpcrypt, default key reuse -------------------------------------------------------
 daemons "" ""
@@ -243,14 +248,17 @@ NORESTART=
 # --- tcpcrypt, fresh key per connection -------------------------------------------------
 daemons "--eph-lifetime 0 $NC" "--eph-lifetime 0 $NC"
 row tc_fresh tc "--mode tcp" "--mode tcp --count-resumed" "tcpcrypt-run both ends; $DCONF (a fresh X25519 key for every connection)"
+lat tc_fresh tc "--mode tcp" "--mode tcp --count-resumed"
 
 # --- tcpcrypt, resumed (RFC 8548 §3.5, the daemons' default) ------------------------------
 daemons "" ""
 row tc_resumed tc "--mode tcp" "--mode tcp --count-resumed" "tcpcrypt-run both ends; $DCONF (session resumption on, the default: each connection resumes the chain of an earlier one)"
+lat tc_resumed tc "--mode tcp" "--mode tcp --count-resumed"
 
 # --- through the daemons, tcpcrypt off ----------------------------------------------------
 daemons "--no-eno" ""
 row daemon_plain tc "--mode tcp" "--mode tcp" "tcpcrypt-run both ends; $DCONF (server daemon without TCP-ENO: plain TCP through both lwIP stacks)"
+lat daemon_plain tc "--mode tcp" "--mode tcp"
 tput tput_daemon_plain tc "--mode tcp" "" "tcpcrypt-run both ends, server daemon --no-eno (plain TCP through both daemons)"
 
 # --- kernel throughput ------------------------------------------------------------------

@@ -59,13 +59,13 @@ for kl in "$WORK/keys" ""; do
     ! grep -q 'Lua Error' "$WORK/tree.txt" || fail "Lua error (key log '$kl'): $(grep -m1 'Lua Error' "$WORK/tree.txt")"
 done
 # TCP-ENO: the SYN offers X25519, the SYN-ACK has b = 1 and picks it, the third segment acknowledges
-[ "$(count 'tcp.flags.syn==1 && tcp.flags.ack==0 && tcpcrypt.eno.tep==0x23 && tcpcrypt.eno.form=="SYN form"')" = 1 ] ||
+[ "$(count 'tcp.port=='$PORT' && tcp.flags.syn==1 && tcp.flags.ack==0 && tcpcrypt.eno.tep==0x23 && tcpcrypt.eno.form=="SYN form"')" = 1 ] ||
     fail "SYN: option 69 with TEP 0x23 not decoded"
-[ "$(count 'tcp.flags.syn==1 && tcp.flags.ack==1 && tcpcrypt.eno.b==1 && tcpcrypt.eno.tep==0x23 && tcpcrypt.negotiated_tep==0x23 && tcpcrypt.resumed==0')" = 1 ] ||
+[ "$(count 'tcp.port=='$PORT' && tcp.flags.syn==1 && tcp.flags.ack==1 && tcpcrypt.eno.b==1 && tcpcrypt.eno.tep==0x23 && tcpcrypt.negotiated_tep==0x23 && tcpcrypt.resumed==0')" = 1 ] ||
     fail "SYN-ACK: global suboption b = 1, TEP 0x23 and the negotiation not decoded"
 [ "$(count 'tcpcrypt.init1 && tcpcrypt.magic==0x15101a0e && tcp.dstport=='$PORT)" = 1 ] || fail "Init1 not seen from the client"
 [ "$(count 'tcpcrypt.init2 && tcpcrypt.magic==0x097105e0 && tcp.srcport=='$PORT)" = 1 ] || fail "Init2 not seen from the server"
-n_a=$(ts -o "tcpcrypt.keylog_file:$WORK/keys" -Y tcpcrypt.init1 -T fields -e tcpcrypt.n_a | tr -d ':')
+n_a=$(ts -o "tcpcrypt.keylog_file:$WORK/keys" -Y "tcpcrypt.init1 && tcp.port==$PORT" -T fields -e tcpcrypt.n_a | tr -d ':')
 grep -q "^TCPCRYPT_ES $n_a " "$WORK/keys" || fail "Init1's N_A $n_a is not the one in the key log"
 say "option 69 decoded in SYN and SYN-ACK, Init1 (N_A ${n_a:0:16}...) and Init2 seen"
 
