@@ -57,7 +57,8 @@ for rid, name in ROWS:
     res = [int(r["resumed"] or 0) for r in raw if r["kind"] == "conn" and r["row"] == rid and int(r["conc"]) == conc]
     c = conf.get(rid, "")
     if rid in ("tls13_resumed", "tc_resumed", "tc_fresh", "tc_reuse"):
-        c += f" (resumed handshakes: {sum(res[:runs])} of {sum(int(r['conns']) for r in raw if r['kind']=='conn' and r['row']==rid)})"
+        total = sum(int(r['conns']) for r in raw if r['kind'] == 'conn' and r['row'] == rid and int(r['conc']) == conc)
+        c += f" (resumed handshakes: {sum(res[:runs])} of {total})"
     L.append(f"| {name} | {fmt(med(rid, 'cps'))} | {fmt(cpu, 1)} | "
              f"{fmt(cpu / ecd if cpu and ecd else None, 3)} | {fmt(cpu / rsa if cpu and rsa else None, 3)} | "
              f"{fmt(med(rid, 'p50_us'))} | {fmt(med(rid, 'p99_us'))} | {sum(errs[:runs])} | {c} |")

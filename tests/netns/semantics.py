@@ -6,6 +6,7 @@ tcpcrypt-run.  Each client command prints one JSON line with its findings.
                                       concurrent clients, until killed
   semantics.py select1023 HOST PORT   the connection moved to fd 1020, select()
   semantics.py linger HOST PORT       SO_LINGER {1, 0} then close()
+  semantics.py rcvtimeo HOST PORT     SO_RCVTIMEO 0.3 s set before connect(), idle recv()
   semantics.py tcpinfo HOST PORT      TCP_INFO after moving 1 MB
   semantics.py keepalive HOST PORT    SO_KEEPALIVE, TCP_KEEPIDLE/INTVL 1, idle 4 s
   semantics.py hold HOST PORT FILE    connect, write FILE, then block in recv()
@@ -106,6 +107,21 @@ def select1023(host, port):
     w = select.select([], [fd], [], 10)[1]
     os.close(fd)
     out(readable=bool(r), writable=bool(w), echo=data.decode())
+
+
+def rcvtimeo(host, port):
+    """SO_RCVTIMEO set before connect() bounds a blocking recv()."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 300000))
+    s.connect((host, port))
+    ok = echo(s, b"t")
+    t0 = time.monotonic()
+    try:
+        s.recv(10)
+        res = "data"
+    except OSError as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    out(echo=ok, result=res, seconds=round(time.monotonic() - t0, 2))
 
 
 def linger(host, port):
@@ -229,7 +245,7 @@ def main():
     elif cmd == "many":
         many(host, port, int(sys.argv[4]))
     else:
-        {"select1023": select1023, "linger": linger, "tcpinfo": tcpinfo,
+        {"select1023": select1023, "linger": linger, "rcvtimeo": rcvtimeo, "tcpinfo": tcpinfo,
          "keepalive": keepalive}[cmd](host, port)
 
 

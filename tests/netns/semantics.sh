@@ -35,6 +35,11 @@ sem sel select1023 "$A_IP" 7400
     fail "select on fd 1020: $(cat "$WORK/sel.json")"
 say "select() on fd 1020: readable with the echo, writable"
 
+# SO_RCVTIMEO (set on the kernel socket before connect()) bounds recv().
+sem rt rcvtimeo "$A_IP" 7400
+[ "$(j rt echo)" = True ] && [ "$(j rt result)" = EAGAIN ] || fail "SO_RCVTIMEO: $(cat "$WORK/rt.json")"
+say "SO_RCVTIMEO 0.3 s set before connect(): an idle recv() fails with EAGAIN after $(j rt seconds) s"
+
 # SO_LINGER {1, 0}: close() sends RST, not FIN.
 ip netns exec "$NSA" tcpdump --immediate-mode -i vA$tag -s 120 -w "$WORK/linger.pcap" -U "tcp port 7400" >"$WORK/td.log" 2>&1 &
 TD=$!
