@@ -140,6 +140,7 @@ static int do_status(bool privileged, struct tc_ctl_r_admin *rep, int *out_fd)
     }
     snprintf(s->version, sizeof(s->version), "%s", PACKAGE_VERSION);
     snprintf(s->link, sizeof(s->link), "%s", tc_stats.link);
+    tc_stats_link_status(s->link_status, sizeof(s->link_status));
     link_fields(s);
     if (privileged) {
         /* Where secrets go is for those who may switch it. */

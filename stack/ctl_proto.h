@@ -250,7 +250,7 @@ struct tc_ctl_a_reason {
 
 struct tc_ctl_a_status {
     char version[32];
-    char link[32]; /* the tap device */
+    char link[32]; /* the link's name: tap device or DPDK port */
     char mac[24];
     char addrs[4][TC_CTL_A_NAME]; /* "10.0.0.2/24", "fd00::2/64", link-local */
     uint32_t naddrs;
@@ -280,6 +280,7 @@ struct tc_ctl_a_status {
     struct tc_ctl_a_reason fallback[TC_CTL_A_REASONS];
     struct tc_ctl_a_reason failures[TC_CTL_A_REASONS];
     struct tc_ctl_a_reason aborts[TC_CTL_A_REASONS];
+    char link_status[128]; /* the link driver's own line ("tap tc0, ...", "dpdk port 0 ...") */
 };
 
 #define TC_CTL_A_F_ENCRYPTED 0x01

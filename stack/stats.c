@@ -3,6 +3,8 @@
  */
 #include "stack/stats.h"
 
+#include "stack/link.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,10 +22,24 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void tc_stats_start(const char *link)
+static const struct tc_link *stats_link;
+
+void tc_stats_start(const struct tc_link *link)
 {
     tc_stats.start_ms = now_ms();
-    snprintf(tc_stats.link, sizeof(tc_stats.link), "%s", link);
+    snprintf(tc_stats.link, sizeof(tc_stats.link), "%s", link->name);
+    stats_link = link;
+}
+
+void tc_stats_link_status(char *buf, size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    if (stats_link != NULL && stats_link->ops->status != NULL) {
+        stats_link->ops->status(stats_link, buf, len);
+    }
 }
 
 void tc_stats_ready(bool encrypted, const uint8_t *sid)

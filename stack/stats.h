@@ -57,7 +57,11 @@ struct tc_stats {
 extern struct tc_stats tc_stats;
 
 /* At start: the link's name (and the clock for uptime). */
-void tc_stats_start(const char *link);
+struct tc_link;
+/* At start: the link whose name and status line tcpcryptctl status shows. */
+void tc_stats_start(const struct tc_link *link);
+/* Its status line now (link state, driver, counters), for status queries. */
+void tc_stats_link_status(char *buf, size_t len);
 /* A connection is ready; sid (TC_SESSID_LEN bytes) when encrypted. */
 void tc_stats_ready(bool encrypted, const uint8_t *sid);
 /* Established as plain TCP: reason is tc_eno_outcome.reason, 0 when ENO

@@ -715,7 +715,7 @@ int main(int argc, char **argv)
     if (link == NULL) {
         fatal(err);
     }
-    tc_stats_start(link->name);
+    tc_stats_start(link);
     lwip_init();
     if (tc_netif_start(link, &o.net, err, sizeof(err)) != 0) {
         fatal(err);

@@ -218,6 +218,8 @@ static void status_json(FILE *f, const struct tc_ctl_a_status *s)
     json_str(f, FIELD(b, s->version));
     fprintf(f, ", \"uptime_ms\": %" PRIu64 ", \"link\": {\"name\": ", s->uptime_ms);
     json_str(f, FIELD(b, s->link));
+    fprintf(f, ", \"status\": ");
+    json_str(f, FIELD(b, s->link_status));
     fprintf(f, ", \"mac\": ");
     json_str(f, FIELD(b, s->mac));
     fprintf(f, ", \"addresses\": [");
@@ -284,6 +286,9 @@ static void status_text(FILE *f, const struct tc_ctl_a_status *s)
     kv(f, "version", "%s", FIELD(b, s->version));
     kv(f, "uptime", "%s", tc_fmt_duration(d, sizeof(d), s->uptime_ms));
     kv(f, "link", "%s", FIELD(b, s->link));
+    if (s->link_status[0] != '\0') {
+        kv(f, "link status", "%s", FIELD(b, s->link_status));
+    }
     kv(f, "mac", "%s", FIELD(b, s->mac));
     list[0] = '\0';
     for (uint32_t i = 0; i < s->naddrs && i < 4; i++) {

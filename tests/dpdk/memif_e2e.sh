@@ -55,6 +55,11 @@ n=$(grep -c "established encrypted" "$WORK/daemonA.log")
 [ "$n" -ge 2 ] || fail "the HTTP connection was not encrypted ($n encrypted connections in A's log)"
 say "curl fetched 4 MB from python3 -m http.server across memif, encrypted, sha256 equal"
 
+# tcpcryptctl reports the DPDK link's state.
+st=$("$TC_BUILDDIR/tools/tcpcryptctl" --control "$WORK/A.sock" status) || fail "tcpcryptctl status failed"
+grep -qE "^link status +dpdk port [0-9]+ .*link up" <<<"$st" || fail "status lacks the DPDK link line: $st"
+say "tcpcryptctl status: $(grep -E '^link status' <<<"$st" | cut -c1-90)..."
+
 # Traffic first, then the daemons (a memif peer's exit code is no verdict).
 kill "$http" 2>/dev/null; wait "$http" 2>/dev/null || true
 sleep 0.3

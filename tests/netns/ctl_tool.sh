@@ -71,7 +71,8 @@ say "encrypted connection (session ${sid:0:16}...) and plain connection open"
 # 2. status, text and JSON.
 ctl A status >"$WORK/st1.txt" || fail "status failed"
 for re in "^encrypted +1$" "^plain \(fallback\) +1$" "^  peer sent no ENO option +1$" "^open +2$" \
-    "^listeners +1$" "^aborted +0$" "^link +tapA$" "^addresses +$A_IP/24"; do
+    "^listeners +1$" "^aborted +0$" "^link +tapA$" "^link status +tap tapA, mtu 1500, rx [0-9]+" \
+    "^addresses +$A_IP/24"; do
     grep -qE "$re" "$WORK/st1.txt" || fail "status text lacks /$re/: $(cat "$WORK/st1.txt")"
 done
 ctl A --json status >"$WORK/st1.json" || fail "status --json failed"
