@@ -114,7 +114,7 @@ static void usage(FILE *f)
             "                       (defaults for the TCP_CRYPT_* socket options, which\n"
             "                       applications override per socket)\n"
             "  --syn-retries N      SYN retransmissions before connect() times out, 1 to 12\n"
-            "                       (default 6: about a minute and a half)\n"
+            "                       (default 6, lwIP's own)\n"
             "  --config FILE        read options from FILE first: one per line, \"name\n"
             "                       value\" or \"name = value\" for --name value, # comments\n"
             "  --no-eno             no TCP-ENO: plain TCP only (for tests)\n"

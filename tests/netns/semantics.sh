@@ -101,7 +101,7 @@ sem after select1023 "$A_IP" 7400
 say "tcpcryptd restarted: new connections work"
 
 # A non-blocking connect to a host that drops the SYNs: SO_ERROR says
-# ETIMEDOUT once the SYN retransmissions are spent (--syn-retries 1: 3 + 6 s).
+# ETIMEDOUT once the SYN retransmissions are spent (--syn-retries 1).
 kill -TERM "${PIDS[1]}"
 wait "${PIDS[1]}" 2>/dev/null || true
 rm -f "$WORK/B.sock"
