@@ -4,7 +4,7 @@
 # by net_memif (no hugepages: --no-huge, copy mode), each in its own
 # namespace and pinned to its own CPU with its program (A and the server on
 # CPU 1, B and the client on CPU 0).  Rows: one-way bulk throughput of one
-# connection, plain (--no-eno) and encrypted, and short connections per
+# connection, plain (--no-eno) and encrypted with each AEAD, and short connections per
 # second (64-byte request and reply, BENCH_CONC clients).  Skips (77)
 # without DPDK.
 #
@@ -76,16 +76,18 @@ run() {
     cps=$(kv cps "$out") p50=$(kv p50_us "$out") p99=$(kv p99_us "$out")
     [ "$(kv errors "$out")" = 0 ] || say "$name: $(kv errors "$out") connection errors"
     server_stop
-    ROWS+=("$(printf '%-28s %10s %10s %8s %8s' "$name" "$mbps" "$cps" "$p50" "$p99")")
+    ROWS+=("$(printf '%-36s %10s %10s %8s %8s' "$name" "$mbps" "$cps" "$p50" "$p99")")
     say "$name: $mbps MB/s one way, $cps conn/s (c=$CONC)"
 }
 
 run "memif plain (--no-eno)" --no-eno
-run "memif tcpcrypt" 
+run "memif tcpcrypt AES-128-GCM" --aeads aes128gcm
+run "memif tcpcrypt AES-256-GCM" --aeads aes256gcm
+run "memif tcpcrypt ChaCha20-Poly1305" --aeads chacha20poly1305
 
 stop_dpdk B
 stop_dpdk A
 check_exit A
 check_exit B
-printf '\n%-28s %10s %10s %8s %8s\n' "DPDK net_memif, $(nproc) CPUs" "MB/s" "conn/s" "p50_us" "p99_us"
+printf '\n%-36s %10s %10s %8s %8s\n' "DPDK net_memif, $(nproc) CPUs" "MB/s" "conn/s" "p50_us" "p99_us"
 for r in "${ROWS[@]}"; do echo "$r"; done
