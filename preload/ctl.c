@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "stack/fdmsg.h"
+
 /* A request the daemon does not answer within this time is treated as a
  * daemon that is not there (the application must not hang on it). */
 #define PL_CTL_TIMEOUT_SEC 10
@@ -164,33 +166,8 @@ static int ctl_open(void)
 
 static bool ctl_send(int s, const void *req, size_t reqlen, int send_fd)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } cm;
-    struct iovec iov = {.iov_base = (void *)(uintptr_t)req, .iov_len = reqlen};
-    struct msghdr msg;
-    struct cmsghdr *c;
-    ssize_t n;
-
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (send_fd >= 0) {
-        memset(&cm, 0, sizeof(cm));
-        msg.msg_control = cm.buf;
-        msg.msg_controllen = sizeof(cm.buf);
-        c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &send_fd, sizeof(int));
-    }
-    do {
-        /* MSG_NOSIGNAL: a daemon that died must not kill the application. */
-        n = sendmsg(s, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)reqlen;
+    /* MSG_NOSIGNAL: a daemon that died must not kill the application. */
+    return tc_send_with_fd(s, req, reqlen, send_fd, MSG_NOSIGNAL) == (ssize_t)reqlen;
 }
 
 /* Receive one message; *fd gets its first descriptor (others are closed). */

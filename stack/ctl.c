@@ -22,6 +22,7 @@
 #include "stack/admin.h"
 #include "stack/conn.h"
 #include "stack/ctl_proto.h"
+#include "stack/fdmsg.h"
 #include "stack/log.h"
 #include "stack/loop.h"
 #include "stack/netif.h"
@@ -78,32 +79,9 @@ static void client_close(struct client *c)
 
 static void reply(int sock, void *msg, size_t len, int fd)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = {.iov_base = msg, .iov_len = len};
-    struct msghdr mh;
-
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (fd >= 0) {
-        struct cmsghdr *cm;
-
-        memset(&u, 0, sizeof(u));
-        mh.msg_control = u.buf;
-        mh.msg_controllen = sizeof(u.buf);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
     /* The client waits for this one message; a full buffer cannot happen on
      * a fresh connection, and a vanished client simply loses its reply. */
-    while (sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EINTR) {
-    }
+    (void)tc_send_with_fd(sock, msg, len, fd, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 union request {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lwip/tcp.h"
+#include "stack/fdmsg.h"
 #include "stack/log.h"
 #include "stack/netif.h"
 
@@ -114,34 +115,10 @@ static size_t kernel_pending(const struct tc_listener *l)
  * queue is full, -1 the application end is gone. */
 static int send_accepted(struct tc_listener *l, const struct tc_ctl_accepted *m, int fd)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof(*m)};
-    struct msghdr mh;
-    struct cmsghdr *cm;
-
-    memset(&mh, 0, sizeof(mh));
-    memset(&u, 0, sizeof(u));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof(u.buf);
-    cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    for (;;) {
-        if (sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
-            return 1;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : -1;
+    if (tc_send_with_fd(l->fd, m, sizeof(*m), fd, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+        return 1;
     }
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : -1;
 }
 
 /* Hand over every connection that is ready; drop failed ones. */
@@ -410,32 +387,43 @@ static int clamp(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* A new member of an SO_REUSEPORT group (see struct tc_lgroup). */
-static int join(struct tc_lgroup *g, const struct tc_ctl_listen *req, int kfd,
-                const struct tc_ctl_addr *kaddr, uint16_t port, bool v6_sock,
-                struct tc_ctl_r_listen *rep, int *app_fd)
+/* A listener record for one address and port, nothing open yet. */
+static struct tc_listener *listener_new(const struct tc_ctl_listen *req, const ip_addr_t *ip,
+                                        u8_t type, uint16_t port, bool v6_sock)
 {
-    struct tc_listener *l = calloc(1, sizeof(*l)), *first = g->members;
-    int app = -1, e = 0;
-    ino_t ino;
+    struct tc_listener *l = calloc(1, sizeof(*l));
 
     if (l == NULL) {
-        return ENOMEM;
+        return NULL;
     }
     l->w.fd = l->kw.fd = l->fd = l->kfd = -1;
-    ip_addr_copy(l->ip, first->ip);
-    l->type = first->type;
+    ip_addr_copy(l->ip, *ip);
+    l->type = type;
     l->port = port;
     l->v6_sock = v6_sock;
     l->backlog = (size_t)clamp(req->backlog, BACKLOG_MIN, BACKLOG_MAX);
-    if (!tc_conn_effective(&req->opts, port, &l->sopts)) {
-        e = EOPNOTSUPP;
-    }
+    return l;
+}
+
+/* The TCP_CRYPT_* options in force: the application's over the daemon's
+ * defaults.  EOPNOTSUPP: encryption mandatory on a never-encrypt port. */
+static int listener_options(struct tc_listener *l, const struct tc_ctl_listen *req)
+{
+    bool ok = tc_conn_effective(&req->opts, l->port, &l->sopts);
+
     tc_conn_opts(&l->sopts, true, &l->opts, &l->mandatory);
-    if (e == 0) {
-        e = tc_conn_make_pair(SOCK_SEQPACKET, &app, &l->fd, &ino);
-        l->ino = ino;
-    }
+    return ok ? 0 : EOPNOTSUPP;
+}
+
+/* The SEQPACKET pair (the application's end in *app) and the watches on
+ * it and on the kernel listener kfd.  0, or an errno value with nothing
+ * left open. */
+static int listener_open(struct tc_listener *l, int kfd, int *app)
+{
+    ino_t ino;
+    int e = tc_conn_make_pair(SOCK_SEQPACKET, app, &l->fd, &ino);
+
+    l->ino = ino;
     if (e == 0 && (tc_loop_add(&l->w, l->fd, 0, on_app) != 0 ||
                    tc_loop_add(&l->kw, kfd, EPOLLIN, on_kernel) != 0)) {
         e = errno;
@@ -443,22 +431,54 @@ static int join(struct tc_lgroup *g, const struct tc_ctl_listen *req, int kfd,
     if (e != 0) {
         tc_loop_del(&l->w);
         tc_loop_del(&l->kw);
-        if (app >= 0) {
-            close(app);
+        if (*app >= 0) {
+            close(*app);
+            *app = -1;
         }
         if (l->fd >= 0) {
             close(l->fd);
+            l->fd = -1;
         }
+    }
+    return e;
+}
+
+/* Open and served: keeps kfd, joins the list of listeners. */
+static void listener_link(struct tc_listener *l, int kfd)
+{
+    l->kfd = kfd;
+    l->next = listeners;
+    if (listeners != NULL) {
+        listeners->prev = l;
+    }
+    listeners = l;
+    tc_stats.listeners++;
+}
+
+/* A new member of an SO_REUSEPORT group (see struct tc_lgroup). */
+static int join(struct tc_lgroup *g, const struct tc_ctl_listen *req, int kfd,
+                const struct tc_ctl_addr *kaddr, uint16_t port, bool v6_sock,
+                struct tc_ctl_r_listen *rep, int *app_fd)
+{
+    struct tc_listener *first = g->members;
+    struct tc_listener *l = listener_new(req, &first->ip, first->type, port, v6_sock);
+    int app = -1, e;
+
+    if (l == NULL) {
+        return ENOMEM;
+    }
+    e = listener_options(l, req);
+    if (e == 0) {
+        e = listener_open(l, kfd, &app);
+    }
+    if (e != 0) {
         free(l);
         return e;
     }
-    l->kfd = kfd;
     l->g = g;
     l->gnext = first->gnext;
     first->gnext = l;
-    l->next = listeners;
-    listeners->prev = l;
-    listeners = l;
+    listener_link(l, kfd);
     rep->local = *kaddr;
     *app_fd = app;
     tc_debug("listening on port %u (SO_REUSEPORT, sharing)", port);
@@ -471,13 +491,13 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
     socklen_t sl = sizeof(ss);
     struct tc_ctl_addr kaddr;
     struct tc_listener *l;
+    struct tc_lgroup *g;
     struct tcp_pcb *pcb = NULL, *lpcb;
     ip_addr_t ip;
     uint16_t port;
     bool v6_sock, any;
     int v6only = 0, app = -1, e, type, listening = 0, proto = 0;
     socklen_t ol = sizeof(v6only), il = sizeof(listening), pl = sizeof(proto);
-    ino_t ino;
     err_t le;
 
     *app_fd = -1;
@@ -546,67 +566,33 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
          * not "no buffer space". */
         return le == ERR_USE ? EADDRINUSE : ENOBUFS;
     }
-    l = calloc(1, sizeof(*l));
-    if (l == NULL) {
-        tcp_close(lpcb);
-        return ENOMEM;
-    }
-    l->w.fd = -1;
-    l->kw.fd = -1;
-    l->fd = -1;
-    l->kfd = -1;
-    l->g = calloc(1, sizeof(*l->g));
-    if (l->g == NULL) {
+    l = listener_new(req, &ip, (u8_t)type, port, v6_sock);
+    g = calloc(1, sizeof(*g));
+    if (l == NULL || g == NULL) {
         free(l);
+        free(g);
         tcp_close(lpcb);
         return ENOMEM;
     }
-    l->g->lpcb = lpcb;
-    l->g->members = l;
-    ip_addr_copy(l->ip, ip);
-    l->type = (u8_t)type;
-    l->port = port;
-    l->v6_sock = v6_sock;
-    l->backlog = (size_t)clamp(req->backlog, BACKLOG_MIN, BACKLOG_MAX);
-    e = 0;
-    if (!tc_conn_effective(&req->opts, port, &l->sopts)) {
-        e = EOPNOTSUPP; /* encryption mandatory on a never-encrypt port */
-    }
-    tc_conn_opts(&l->sopts, true, &l->opts, &l->mandatory);
+    g->lpcb = lpcb;
+    g->members = l;
+    l->g = g;
+    e = listener_options(l, req);
     if (e == 0 && tc_conn_eno_enabled() && tc_eno_lwip_attach(lpcb, &l->opts) != TC_OK) {
         e = ENOMEM;
     }
     if (e == 0) {
-        e = tc_conn_make_pair(SOCK_SEQPACKET, &app, &l->fd, &ino);
-        l->ino = ino;
-    }
-    if (e == 0 && (tc_loop_add(&l->w, l->fd, 0, on_app) != 0 ||
-                   tc_loop_add(&l->kw, kfd, EPOLLIN, on_kernel) != 0)) {
-        e = errno;
+        e = listener_open(l, kfd, &app);
     }
     if (e != 0) {
-        tc_loop_del(&l->w);
-        tc_loop_del(&l->kw);
-        if (app >= 0) {
-            close(app);
-        }
-        if (l->fd >= 0) {
-            close(l->fd);
-        }
         tcp_close(lpcb);
-        free(l->g);
+        free(g);
         free(l);
         return e;
     }
-    l->kfd = kfd;
-    tcp_arg(lpcb, l->g);
+    tcp_arg(lpcb, g);
     tcp_accept(lpcb, on_accept);
-    l->next = listeners;
-    if (listeners != NULL) {
-        listeners->prev = l;
-    }
-    listeners = l;
-    tc_stats.listeners++;
+    listener_link(l, kfd);
     rep->local = kaddr;
     *app_fd = app;
     tc_debug("listening on port %u%s", port, l->mandatory ? " (tcpcrypt mandatory)" : "");

@@ -16,6 +16,8 @@
 
 #include <sodium.h>
 
+#include <tcpcrypt/tcpcrypt.h>
+
 #include "stack/session.h"
 
 #define LINE_MAX_LEN 1024
@@ -111,14 +113,7 @@ void tc_log_conn(const char *fmt, ...)
 
 char *tc_hex(char *out, const uint8_t *in, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0x0f];
-    }
-    out[2 * len] = '\0';
-    return out;
+    return tcpcrypt_sessid_hex(in, len, out, 2 * len + 1);
 }
 
 int tc_keylog_open(const char *path)

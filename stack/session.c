@@ -72,16 +72,24 @@ void tc_eph_cache_wipe(struct tc_eph_cache *c)
     sodium_memzero(c->slot, sizeof(c->slot));
 }
 
-int tc_sess_start(struct tc_sess *s, bool is_b, uint8_t tep_byte, const uint8_t *transcript,
-                  size_t transcript_len, const struct tc_sess_config *cfg)
+/* Every field of a session cleared or set from the arguments, the channel's
+ * receive buffer aside (written before it is read, see struct tc_channel). */
+static void sess_reset(struct tc_sess *s, bool is_b, uint8_t tep_byte,
+                       const struct tc_sess_config *cfg)
 {
-    int err;
-
     memset(s, 0, offsetof(struct tc_sess, ch));
     memset(&s->ch, 0, offsetof(struct tc_channel, rx_buf));
     s->is_b = is_b;
     s->tep_byte = tep_byte;
     s->cfg = *cfg;
+}
+
+int tc_sess_start(struct tc_sess *s, bool is_b, uint8_t tep_byte, const uint8_t *transcript,
+                  size_t transcript_len, const struct tc_sess_config *cfg)
+{
+    int err;
+
+    sess_reset(s, is_b, tep_byte, cfg);
     s->state = is_b ? TC_SESS_EXPECT_INIT1 : TC_SESS_EXPECT_INIT2;
     s->kx = tc_kex_find(tep_byte);
     /* A resumed session (v = 1) has no Init messages; it is not negotiated
@@ -131,11 +139,7 @@ int tc_sess_start_resumed(struct tc_sess *s, bool is_b, uint8_t tep_byte,
     size_t sn_len;
     int err;
 
-    memset(s, 0, offsetof(struct tc_sess, ch));
-    memset(&s->ch, 0, offsetof(struct tc_channel, rx_buf));
-    s->is_b = is_b;
-    s->tep_byte = tep_byte;
-    s->cfg = *cfg;
+    sess_reset(s, is_b, tep_byte, cfg);
     s->cfg.resume = NULL; /* the cache advanced to ss[i+1] when t was taken */
     s->resumed = true;
     s->resume_i = t->i;

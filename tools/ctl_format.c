@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tcpcrypt/tcpcrypt.h"
+
 #define FIELD(buf, arr) field(buf, sizeof(buf), arr, sizeof(arr))
 #define CELL_MAX 160
 #define COLS_MAX 16
@@ -45,16 +47,10 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* len bytes as lower-case hex into out (2 * len + 1 bytes). */
 static char *hex(char *out, const uint8_t *in, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0x0f];
-    }
-    out[2 * len] = '\0';
-    return out;
+    return tcpcrypt_sessid_hex(in, len, out, 2 * len + 1);
 }
 
 char *tc_fmt_duration(char *buf, size_t len, uint64_t ms)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "stack/ctl_proto.h"
+#include "stack/fdmsg.h"
 #include "tools/ctl_format.h"
 
 /* A reply longer than this is not believed (a million connections). */
@@ -115,26 +116,7 @@ static void transact(const char *path, uint32_t what, int fd_in, struct tc_ctl_r
     rq.h.op = TC_CTL_ADMIN;
     rq.h.len = sizeof(rq);
     rq.what = what;
-    iov.iov_base = &rq;
-    iov.iov_len = sizeof(rq);
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (fd_in >= 0) {
-        struct cmsghdr *cm;
-
-        memset(&u, 0, sizeof(u));
-        mh.msg_control = u.buf;
-        mh.msg_controllen = sizeof(u.buf);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd_in, sizeof(int));
-    }
-    do {
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
+    n = tc_send_with_fd(sock, &rq, sizeof(rq), fd_in, MSG_NOSIGNAL);
     if (n != (ssize_t)sizeof(rq)) {
         die("sending the request to %s: %s", path, n < 0 ? strerror(errno) : "short write");
     }
