@@ -56,7 +56,9 @@ static int tls_login(struct bank *bank, struct ex_chan *ch)
     OPENSSL_cleanse(w, sizeof(w));
     if (!ok) {
         ex_err("authentication failed: wrong user or password (TLS login)");
-        (void)ex_write_line(ch, "DENIED");
+        if (ex_write_line(ch, "DENIED") != 0) {
+            ex_err("could not tell the client");
+        }
         return -1;
     }
     return ex_write_line(ch, "WELCOME");
