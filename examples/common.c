@@ -18,16 +18,27 @@
 
 const char *ex_prog = "example";
 
+/* One write per line, so that lines from the shop's threads do not mix. */
+static void put_line(FILE *f, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    int n;
+
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (n < 0) {
+        return;
+    }
+    fprintf(f, "%s: %s\n", ex_prog, msg);
+    fflush(f);
+}
+
 void ex_say(const char *fmt, ...)
 {
     va_list ap;
 
-    printf("%s: ", ex_prog);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    put_line(stdout, fmt, ap);
     va_end(ap);
-    putchar('\n');
-    fflush(stdout);
 }
 
 void ex_err(const char *fmt, ...)
@@ -35,11 +46,24 @@ void ex_err(const char *fmt, ...)
     va_list ap;
 
     fflush(stdout);
-    fprintf(stderr, "%s: ", ex_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_line(stderr, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+int ex_parse_count(const char *s, long *count)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 1000000) {
+        ex_err("bad number '%s'", s);
+        return -1;
+    }
+    *count = v;
+    return 0;
 }
 
 int ex_parse_port(const char *s, int *port)

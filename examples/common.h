@@ -27,6 +27,8 @@ void ex_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ex_parse_addr(const char *s, char *ip, size_t iplen, int *port)
     __attribute__((warn_unused_result));
 int ex_parse_port(const char *s, int *port) __attribute__((warn_unused_result));
+/* A count or a time, 0 .. 1000000; 0 or -1 (with an error line). */
+int ex_parse_count(const char *s, long *count) __attribute__((warn_unused_result));
 
 /* A listening socket on every address (aa: 0 off, 1 announce
  * application-aware); -1 with an error line. */

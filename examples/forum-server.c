@@ -90,7 +90,9 @@ int main(int argc, char **argv)
             cookie_file = optarg;
             break;
         case 'n':
-            count = strtol(optarg, NULL, 10);
+            if (ex_parse_count(optarg, &count) != 0) {
+                return 2;
+            }
             break;
         default:
             usage();

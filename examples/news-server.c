@@ -44,7 +44,9 @@ int main(int argc, char **argv)
             }
             break;
         case 'n':
-            count = strtol(optarg, NULL, 10);
+            if (ex_parse_count(optarg, &count) != 0) {
+                return 2;
+            }
             break;
         default:
             usage();

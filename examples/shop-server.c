@@ -138,13 +138,17 @@ int main(int argc, char **argv)
             key = optarg;
             break;
         case 'w':
-            window = strtol(optarg, NULL, 10);
+            if (ex_parse_count(optarg, &window) != 0) {
+                return 2;
+            }
             break;
         case 'A':
             shop.aa = 0;
             break;
         case 'n':
-            count = strtol(optarg, NULL, 10);
+            if (ex_parse_count(optarg, &count) != 0) {
+                return 2;
+            }
             break;
         default:
             usage();
