@@ -30,14 +30,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"connect", required_argument, NULL, 'c'},
-        {"name", required_argument, NULL, 'N'},
-        {"user", required_argument, NULL, 'u'},
-        {"password-file", required_argument, NULL, 'P'},
-        {"ca", required_argument, NULL, 'a'},
-        {"no-aa", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"connect", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'N'},
+        {"user", required_argument, NULL, 'u'},    {"password-file", required_argument, NULL, 'P'},
+        {"ca", required_argument, NULL, 'a'},      {"no-aa", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *addr = NULL, *name = NULL, *user = NULL, *pwfile = NULL, *ca = NULL, *sid;
     char ip[64], hex[TCPCRYPT_SESSID_HEX_LEN], line[EX_LINE_MAX], req[EX_LINE_MAX];

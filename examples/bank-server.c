@@ -122,16 +122,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},
-        {"name", required_argument, NULL, 'N'},
-        {"user", required_argument, NULL, 'u'},
-        {"password-file", required_argument, NULL, 'P'},
-        {"no-aa", no_argument, NULL, 'A'},
-        {"count", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'}, {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},  {"name", required_argument, NULL, 'N'},
+        {"user", required_argument, NULL, 'u'}, {"password-file", required_argument, NULL, 'P'},
+        {"no-aa", no_argument, NULL, 'A'},      {"count", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     struct bank bank = {.aa = 1};
     const char *cert = NULL, *key = NULL, *pwfile = NULL;

@@ -19,7 +19,7 @@
 const char *ex_prog = "example";
 
 /* One write per line, so that lines from the shop's threads do not mix. */
-static void put_line(FILE *f, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void put_line(FILE *f, const char *fmt, va_list ap)
 {
     char msg[1024];
     int n;

@@ -107,14 +107,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},
-        {"batch-window-us", required_argument, NULL, 'w'},
-        {"no-aa", no_argument, NULL, 'A'},
-        {"count", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'}, {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},  {"batch-window-us", required_argument, NULL, 'w'},
+        {"no-aa", no_argument, NULL, 'A'},      {"count", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     struct shop shop = {.aa = 1};
     const char *cert = NULL, *key = NULL;

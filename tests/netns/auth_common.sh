@@ -52,11 +52,27 @@ expect_line() { grep -qF -- "$2" "$1" || fail "$(basename "$1"): no '$2' in: $(c
 # expect_no_line FILE TEXT
 expect_no_line() { ! grep -qF -- "$2" "$1" || fail "$(basename "$1"): unexpected '$2' in: $(cat "$1")"; }
 
-# wait_exit PID: the server ended by itself (its --count reached).
+# wait_exit PID: the server ended by itself (its --count reached) with
+# status 0 (a sanitizer build fails it on a leak or an error).
 wait_exit() {
+    local rc=0
     for _ in $(seq 100); do
-        kill -0 "$1" 2>/dev/null || return 0
+        kill -0 "$1" 2>/dev/null || break
         sleep 0.1
     done
-    fail "server $1 did not finish"
+    kill -0 "$1" 2>/dev/null && fail "server $1 did not finish"
+    wait "$1" || rc=$?
+    [ "$rc" -eq 0 ] || fail "server $1 exited with status $rc"
+}
+
+# no_sanitizer_reports: no program output holds a sanitizer's report.
+no_sanitizer_reports() {
+    local f
+    for f in "$WORK"/*.out "$WORK"/*.log; do
+        [ -f "$f" ] || continue
+        if grep -qE 'Sanitizer|runtime error:' "$f"; then
+            fail "$(basename "$f"): $(grep -m3 -E 'Sanitizer|runtime error:' "$f")"
+        fi
+    done
+    say "no sanitizer report in $(ls "$WORK"/*.out "$WORK"/*.log | wc -l) outputs"
 }

@@ -135,4 +135,5 @@ for f in other-method replay-cert replay-cookie trunc-cert trunc-cookie wrong-co
 done
 expect_no_line "$WORK/forum.log" "leaked"
 expect_no_line "$WORK/shop.log" "order"
+no_sanitizer_reports
 say "PASS"

@@ -172,4 +172,5 @@ expect_no_line "$WORK/bank-mitm.out" "BALANCE"
 wait_exit "$bank_pid"
 [ "$(grep -c 'authentication failed' "$WORK/bank.log")" -eq 1 ] || fail "bank server: $(cat "$WORK/bank.log")"
 say "bank through the relay: client '$ESESSION', server '$(grep -m1 'authentication failed' "$WORK/bank.log" | sed 's/.*failed: //')'; no balance shown"
+no_sanitizer_reports
 say "PASS"
