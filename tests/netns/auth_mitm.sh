@@ -10,7 +10,9 @@
 #   through the relay: each authenticated mode (shared cookie, certificate,
 #     batch certificate, password) fails on the session ID check, with no
 #     application data exchanged; the unauthenticated news pair still works,
-#     with two different session IDs (what the relay holds with each end).
+#     with two different session IDs (what the relay holds with each end);
+#     a relay that hides the a bit only makes the shop fall back to TLS 1.3,
+#     end to end through it, and the certificate is still checked.
 TEST_NAME=auth_mitm
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/auth_common.sh"
@@ -103,6 +105,32 @@ wait_exit "$shop_pid"
 expect_line "$WORK/shop.log" "tc-shop-server: authentication failed: the peer rejected this host's authentication"
 expect_no_line "$WORK/shop.log" "watches"
 say "shop through the relay: client exit $RC, '$ESESSION'; the server saw the rejection; no order placed"
+
+# A shop from before tcpcrypt (--no-aa) and an aware client: TLS 1.3.
+serve B shop-legacy 7106 "$EX/tc-shop-server" --port 7106 "${SHOP[@]}" --no-aa --count 1
+legacy_pid=${PIDS[-1]}
+client shop-legacy A "$EX/tc-shop-client" --connect "$B_IP:7106" "${SHOPC[@]}" --order "1 desk"
+[ "$RC" -eq 0 ] || fail "shop --no-aa server: exit $RC: $(cat "$WORK/shop-legacy.out")"
+expect_line "$WORK/shop-legacy.out" "via TLS 1.3 certificate (server not tcpcrypt-aware), inside tcpcrypt session"
+expect_line "$WORK/shop-legacy.out" "shop: CONFIRMED #1: 1 x desk"
+wait_exit "$legacy_pid"
+say "shop server with --no-aa, aware client: TLS 1.3 inside tcpcrypt, order confirmed"
+# A man in the middle who hides the a bit (relay --no-aa) only makes both
+# ends fall back to TLS, which runs end to end through it: it still
+# authenticates the shop, and the relay sees only TLS records.
+serve B shop-down 7107 "$EX/tc-shop-server" --port 7107 "${SHOP[@]}" --count 1
+down_pid=${PIDS[-1]}
+run_tc M timeout 60 "$PY" "$RELAY" 7107 "$B_IP" 7107 --no-aa --lifetime 50 >"$WORK/relay-noaa.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$NSM" 7107
+client shop-noaa-relay A "$EX/tc-shop-client" --connect "$M_IP:7107" "${SHOPC[@]}" --order "5 chairs"
+[ "$RC" -eq 0 ] || fail "shop through a relay without a bit: exit $RC: $(cat "$WORK/shop-noaa-relay.out")"
+expect_line "$WORK/shop-noaa-relay.out" "via TLS 1.3 certificate (server not tcpcrypt-aware)"
+expect_line "$WORK/shop-noaa-relay.out" "shop: CONFIRMED #1: 5 x chairs"
+wait_exit "$down_pid"
+expect_line "$WORK/shop-down.log" "client not tcpcrypt-aware: TLS 1.3 with the same certificate, inside tcpcrypt session"
+expect_line "$WORK/relay-noaa.log" "session with client"
+say "shop through a relay that hides the a bit: TLS 1.3 end to end through it, certificate checked"
 
 # ---- shop with batch signing: three concurrent clients, one signature
 serve B shopb 7103 "$EX/tc-shop-server" --port 7103 "${SHOP[@]}" --batch-window-us 400000 --count 4
