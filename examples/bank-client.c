@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     size_t pwlen = 0;
     int port, aa = 1, c, err, rc = 1;
 
-    ex_prog = "tc-bank-client";
+    ex_init("tc-bank-client");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
             goto out;
         }
         ex_say("authenticated: bank %s and user %s via password (mutual), session %s", name, user,
-               sid);
+               EX_SID(sid));
     } else {
         ch.ssl = ex_tls_connect(ch.fd, ca, name);
         if (ch.ssl == NULL) {

@@ -45,9 +45,9 @@ static int tls_login(struct bank *bank, struct ex_chan *ch)
         ex_err("authentication failed: no login from the client");
         return -1;
     }
-    user = line + 6;
-    pass = strchr(user, ' ');
-    if (strncmp(line, "LOGIN ", 6) == 0 && pass != NULL) {
+    user = strncmp(line, "LOGIN ", 6) == 0 ? line + 6 : NULL;
+    pass = user != NULL ? strchr(user, ' ') : NULL;
+    if (pass != NULL) {
         *pass++ = '\0';
         ok = tcpcrypt_auth_password_derive(pass, user, bank->name, w) == TCPCRYPT_AUTH_OK &&
              strcmp(user, bank->user) == 0 && CRYPTO_memcmp(w, bank->w, sizeof(w)) == 0;
@@ -86,7 +86,7 @@ static void serve(struct bank *bank, int fd)
             ex_err("authentication failed: %s", tcpcrypt_auth_strerror(err));
             goto out;
         }
-        ex_say("authenticated: %s via password (mutual), session %s", bank->user, sid);
+        ex_say("authenticated: %s via password (mutual), session %s", bank->user, EX_SID(sid));
     } else {
         ch.ssl = ex_tls_accept(bank->tls, fd);
         if (ch.ssl == NULL || tls_login(bank, &ch) != 0) {
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     long count = 0, served;
     int port = 0, lfd, c, err, rc = 1;
 
-    ex_prog = "tc-bank-server";
+    ex_init("tc-bank-server");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p':

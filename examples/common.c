@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,12 @@
 #include <openssl/x509v3.h>
 
 const char *ex_prog = "example";
+
+void ex_init(const char *name)
+{
+    ex_prog = name;
+    (void)signal(SIGPIPE, SIG_IGN);
+}
 
 /* One write per line, so that lines from the shop's threads do not mix. */
 __attribute__((format(printf, 2, 0))) static void put_line(FILE *f, const char *fmt, va_list ap)

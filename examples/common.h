@@ -19,6 +19,10 @@
 /* The program's name, the prefix of every line it prints. */
 extern const char *ex_prog;
 
+/* Names the program and ignores SIGPIPE (a peer that goes away during a
+ * TLS write is an error return, not the end of the process). */
+void ex_init(const char *name);
+
 /* "name: text" on stdout (results) or stderr (errors). */
 void ex_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ex_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -41,6 +45,8 @@ int ex_connect(const char *ip, int port, int aa) __attribute__((warn_unused_resu
 
 /* The session ID of fd in hex, or NULL for plain TCP. */
 const char *ex_sessid(int fd, char hex[TCPCRYPT_SESSID_HEX_LEN]);
+/* A session ID from ex_sessid() for printing. */
+#define EX_SID(sid) ((sid) != NULL ? (sid) : "(none)")
 
 /* 1: this program announced a = 1 and the peer did too, so the session ID
  * is authenticated with libtcpcrypt; 0: the peer is not tcpcrypt-aware (or

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     size_t cookie_len = 0;
     int port, c, err, rc = 1;
 
-    ex_prog = "tc-forum-client";
+    ex_init("tc-forum-client");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -62,6 +62,10 @@ int main(int argc, char **argv)
     if (ex_read_secret(cookie_file, cookie, sizeof(cookie), &cookie_len) != 0) {
         goto out;
     }
+    if (cookie_len < 16) {
+        ex_err("%s: the cookie must have at least 16 bytes", cookie_file);
+        goto out;
+    }
     ch.fd = ex_connect(ip, port, 1);
     if (ch.fd < 0) {
         goto out;
@@ -78,7 +82,7 @@ int main(int argc, char **argv)
         ex_err("authentication failed: %s", tcpcrypt_auth_strerror(err));
         goto out;
     }
-    ex_say("authenticated: forum via shared cookie (mutual), session %s", sid);
+    ex_say("authenticated: forum via shared cookie (mutual), session %s", EX_SID(sid));
     snprintf(req, sizeof(req), "POST %s", post);
     if (ex_write_line(&ch, req) != 0 || ex_read_line(&ch, line, sizeof(line)) != 0) {
         ex_err("the forum closed the connection before accepting the post");

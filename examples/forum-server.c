@@ -35,7 +35,7 @@ static void serve(int fd, const char *cookie, size_t cookie_len, unsigned long *
         ex_err("authentication failed: %s", tcpcrypt_auth_strerror(err));
         goto out;
     }
-    ex_say("authenticated: member via shared cookie (mutual), session %s", sid);
+    ex_say("authenticated: member via shared cookie (mutual), session %s", EX_SID(sid));
     while (ex_read_line(&ch, line, sizeof(line)) == 0) {
         if (strcmp(line, "QUIT") == 0) {
             break;
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     long count = 0, served;
     int port = 0, lfd, c, rc = 1;
 
-    ex_prog = "tc-forum-server";
+    ex_init("tc-forum-server");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
@@ -102,6 +102,10 @@ int main(int argc, char **argv)
         usage();
     }
     if (ex_read_secret(cookie_file, cookie, sizeof(cookie), &cookie_len) != 0) {
+        goto out;
+    }
+    if (cookie_len < 16) {
+        ex_err("%s: the cookie must have at least 16 bytes", cookie_file);
         goto out;
     }
     lfd = ex_listen(port, 1);

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
     const char *sid;
     int port, n = 0;
 
-    ex_prog = "tc-news-client";
+    ex_init("tc-news-client");
     if (argc != 2 || strcmp(argv[1], "--help") == 0) {
         fprintf(stderr, "usage: %s IP:PORT\n", ex_prog);
         return 2;

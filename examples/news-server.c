@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     int port = 0, lfd, c;
     long count = 0, served;
 
-    ex_prog = "tc-news-server";
+    ex_init("tc-news-server");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p':

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     struct ex_chan ch = {.fd = -1, .ssl = NULL};
     int port, aa = 1, c, err, rc = 1;
 
-    ex_prog = "tc-shop-client";
+    ex_init("tc-shop-client");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
             ex_err("authentication failed: %s", tcpcrypt_auth_strerror(err));
             goto out;
         }
-        ex_say("authenticated: server %s via certificate, session %s", host, sid);
+        ex_say("authenticated: server %s via certificate, session %s", host, EX_SID(sid));
     } else {
         ch.ssl = ex_tls_connect(ch.fd, ca, host);
         if (ch.ssl == NULL) {

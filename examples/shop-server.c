@@ -79,7 +79,7 @@ static void *serve(void *arg)
             goto out;
         }
         ex_say("authenticated to the client via certificate%s, session %s",
-               shop->batch != NULL ? " (batch signature)" : "", sid);
+               shop->batch != NULL ? " (batch signature)" : "", EX_SID(sid));
     } else {
         ch.ssl = ex_tls_accept(shop->tls, ch.fd);
         if (ch.ssl == NULL) {
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     pthread_t *threads = NULL;
     int port = 0, lfd, c, err, rc = 1;
 
-    ex_prog = "tc-shop-server";
+    ex_init("tc-shop-server");
     atomic_init(&shop.orders, 0);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

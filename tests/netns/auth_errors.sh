@@ -129,6 +129,13 @@ rejected trunc-cert "tc-shop-client: authentication failed: the peer closed the 
 truncated trunc-cookie 7304 1 1 67 "$EX/tc-forum-client" --connect "$M_IP:7304" --cookie-file "$WORK/cookie" --post leaked
 rejected trunc-cookie "tc-forum-client: authentication failed: the peer closed the connection in the middle of the authentication"
 
+# ---- configuration errors: one line, no connection attempted past them
+printf 'short\n' >"$WORK/cookie-short"
+client short-cookie A "$EX/tc-forum-client" --connect "$B_IP:7204" --cookie-file "$WORK/cookie-short"
+rejected short-cookie "tc-forum-client: $WORK/cookie-short: the cookie must have at least 16 bytes"
+client no-ca A "$EX/tc-shop-client" --connect "$B_IP:7206" --ca "$WORK/absent.pem" --host shop.example
+rejected no-ca "tc-shop-client: authentication failed: bad argument, or unreadable key, certificate or CA file"
+
 for f in other-method replay-cert replay-cookie trunc-cert trunc-cookie wrong-cookie forum-plain; do
     expect_no_line "$WORK/$f.out" CONFIRMED
     expect_no_line "$WORK/$f.out" POSTED
