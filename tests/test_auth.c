@@ -688,6 +688,16 @@ static void test_cert_tampered_sig(void)
     CHECK_INT(cli.rc, TCPCRYPT_AUTH_EBADSIG);
     CHECK_INT(srv.rc, TCPCRYPT_AUTH_EREJECTED);
     say("cert: one signature byte flipped in flight", cli.rc, srv.rc);
+    {
+        /* The same message cut in half by a peer that closes. */
+        struct side c2 = cert_client('B', 1, path_ca, "server.example");
+        int rc;
+
+        msg[off + 2 + 5] ^= 0x01;
+        rc = against_bytes(&c2, msg, len / 2, 1);
+        CHECK_INT(rc, TCPCRYPT_AUTH_ETRUNCATED);
+        say("cert: half the server's message, then close", rc, rc);
+    }
     free(msg);
     tcpcrypt_auth_signer_free(ec);
 }
