@@ -25,20 +25,30 @@
 #define SCALAR_LEN 32 /* P-256 order, big-endian */
 #define HASH_LEN 32   /* SHA-256 */
 
-/* RFC 9382 §6, P-256: "M = 02886e2f...", "N = 03d8bbd6...", SEC1 compressed. */
-static const uint8_t spake2_m[33] = {
-    0x02, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d, 0xd7, 0x24, 0x25, 0x79, 0xf2, 0x99,
-    0x3b, 0x64, 0xe1, 0x6e, 0xf3, 0xdc, 0xab, 0x95, 0xaf, 0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f};
-static const uint8_t spake2_n[33] = {
-    0x03, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d, 0x99, 0x7f, 0x38, 0xc3, 0x77, 0x07,
-    0x19, 0xc6, 0x29, 0xd7, 0x01, 0x4d, 0x49, 0xa2, 0x4b, 0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49};
+/* RFC 9382 §6, P-256, given there compressed (SEC1):
+ *   M = 02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f
+ *   N = 03d8bbd6c639c62937b04d997f38c3770719c629d7014d49a24b4f98baa1292b49
+ * Here uncompressed (the y of that x with the prefix's parity), which spares
+ * a square root per point and exchange. */
+static const uint8_t spake2_m[TC_SPAKE2_SHARE_LEN] = {
+    0x04, 0x88, 0x6e, 0x2f, 0x97, 0xac, 0xe4, 0x6e, 0x55, 0xba, 0x9d, 0xd7, 0x24,
+    0x25, 0x79, 0xf2, 0x99, 0x3b, 0x64, 0xe1, 0x6e, 0xf3, 0xdc, 0xab, 0x95, 0xaf,
+    0xd4, 0x97, 0x33, 0x3d, 0x8f, 0xa1, 0x2f, 0x5f, 0xf3, 0x55, 0x16, 0x3e, 0x43,
+    0xce, 0x22, 0x4e, 0x0b, 0x0e, 0x65, 0xff, 0x02, 0xac, 0x8e, 0x5c, 0x7b, 0xe0,
+    0x94, 0x19, 0xc7, 0x85, 0xe0, 0xca, 0x54, 0x7d, 0x55, 0xa1, 0x2e, 0x2d, 0x20};
+static const uint8_t spake2_n[TC_SPAKE2_SHARE_LEN] = {
+    0x04, 0xd8, 0xbb, 0xd6, 0xc6, 0x39, 0xc6, 0x29, 0x37, 0xb0, 0x4d, 0x99, 0x7f,
+    0x38, 0xc3, 0x77, 0x07, 0x19, 0xc6, 0x29, 0xd7, 0x01, 0x4d, 0x49, 0xa2, 0x4b,
+    0x4f, 0x98, 0xba, 0xa1, 0x29, 0x2b, 0x49, 0x07, 0xd6, 0x0a, 0xa6, 0xbf, 0xad,
+    0xe4, 0x50, 0x08, 0xa6, 0x36, 0x33, 0x7f, 0x51, 0x68, 0xc6, 0x4d, 0x9b, 0xd3,
+    0x60, 0x34, 0x80, 0x8c, 0xd5, 0x64, 0x49, 0x0b, 0x1e, 0x65, 0x6e, 0xdb, 0xe7};
 
 enum spake2_state {
-    SPAKE2_EXPECT_SHARE,  /* new: share() or finish() next */
-    SPAKE2_EXPECT_PEER,   /* own share computed: finish() next */
-    SPAKE2_EXPECT_MAC,    /* keys derived: verify() next */
-    SPAKE2_DONE,          /* verify() ran (either outcome); nothing more */
-    SPAKE2_FAILED         /* an invalid peer share or an internal failure */
+    SPAKE2_EXPECT_SHARE, /* new: share() or finish() next */
+    SPAKE2_EXPECT_PEER,  /* own share computed: finish() next */
+    SPAKE2_EXPECT_MAC,   /* keys derived: verify() next */
+    SPAKE2_DONE,         /* verify() ran (either outcome); nothing more */
+    SPAKE2_FAILED        /* an invalid peer share or an internal failure */
 };
 
 struct tc_spake2 {
@@ -87,18 +97,18 @@ fail:
     return NULL;
 }
 
-static struct tc_spake2 *spake2_new(int side, const uint8_t *w, size_t w_len,
-                                    const uint8_t *scalar, size_t scalar_len, const uint8_t *a_id,
-                                    size_t a_id_len, const uint8_t *b_id, size_t b_id_len,
-                                    const uint8_t *aad, size_t aad_len)
+static struct tc_spake2 *spake2_new(int side, const uint8_t *w, size_t w_len, const uint8_t *scalar,
+                                    size_t scalar_len, const uint8_t *a_id, size_t a_id_len,
+                                    const uint8_t *b_id, size_t b_id_len, const uint8_t *aad,
+                                    size_t aad_len)
 {
     struct tc_spake2 *st = NULL;
     BN_CTX *bn = NULL;
 
     if ((side != 'A' && side != 'B') || w == NULL || w_len == 0 || w_len > TC_SPAKE2_W_MAX ||
         (a_id == NULL && a_id_len != 0) || (b_id == NULL && b_id_len != 0) ||
-        (aad == NULL && aad_len != 0) || (scalar != NULL && (scalar_len == 0 ||
-                                                              scalar_len > SCALAR_LEN))) {
+        (aad == NULL && aad_len != 0) ||
+        (scalar != NULL && (scalar_len == 0 || scalar_len > SCALAR_LEN))) {
         return NULL;
     }
     st = calloc(1, sizeof(*st));
@@ -125,8 +135,7 @@ static struct tc_spake2 *spake2_new(int side, const uint8_t *w, size_t w_len,
         if (st->scalar != NULL) {
             BN_set_flags(st->scalar, BN_FLG_CONSTTIME);
             do {
-                if (BN_priv_rand_range_ex(st->scalar, EC_GROUP_get0_order(st->group), 0, bn) !=
-                    1) {
+                if (BN_priv_rand_range_ex(st->scalar, EC_GROUP_get0_order(st->group), 0, bn) != 1) {
                     BN_clear_free(st->scalar);
                     st->scalar = NULL;
                     break;
@@ -182,8 +191,8 @@ static EC_POINT *point_from_oct(const EC_GROUP *g, const uint8_t *p, size_t len,
      * curve; P-256 has cofactor 1, so every curve point but the identity is
      * in the prime-order group (RFC 9382 §7: elements "MUST be checked for
      * group membership"). */
-    if (q == NULL || EC_POINT_oct2point(g, q, p, len, bn) != 1 ||
-        EC_POINT_is_at_infinity(g, q) || EC_POINT_is_on_curve(g, q, bn) != 1) {
+    if (q == NULL || EC_POINT_oct2point(g, q, p, len, bn) != 1 || EC_POINT_is_at_infinity(g, q) ||
+        EC_POINT_is_on_curve(g, q, bn) != 1) {
         EC_POINT_free(q);
         return NULL;
     }
@@ -264,8 +273,8 @@ static uint8_t *put_field(uint8_t *p, const uint8_t *v, size_t len)
     return p + len;
 }
 
-static int hmac_sha256(uint8_t out[HASH_LEN], const uint8_t *key, size_t keylen,
-                       const uint8_t *msg, size_t msglen)
+static int hmac_sha256(uint8_t out[HASH_LEN], const uint8_t *key, size_t keylen, const uint8_t *msg,
+                       size_t msglen)
 {
     size_t outlen = 0;
     return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen, msg, msglen, out, HASH_LEN,

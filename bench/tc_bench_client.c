@@ -315,6 +315,7 @@ int main(int argc, char **argv)
         qsort(d, (size_t)derive_n, sizeof(double), cmp);
         printf("derive_n=%d derive_p50_us=%.0f derive_max_us=%.0f\n", derive_n,
                d[derive_n / 2] * 1e6, d[derive_n - 1] * 1e6);
+        free(d);
         return 0;
     }
     if (strcmp(auth, "none") == 0) {
@@ -425,12 +426,19 @@ int main(int argc, char **argv)
         return 1;
     n = 0;
     for (i = 0; i < conc; i++) {
-        memcpy(all + n, w[i].lat, w[i].nlat * sizeof(double));
+        if (w[i].nlat > 0)
+            memcpy(all + n, w[i].lat, w[i].nlat * sizeof(double));
         n += w[i].nlat;
     }
     qsort(all, n, sizeof(double), cmp);
     printf("conns=%zu errors=%ld resumed=%ld secs=%.3f cps=%.1f p50_us=%.0f p99_us=%.0f\n", n,
            (long)atomic_load(&g_errors), (long)atomic_load(&g_resumed), t1 - t0,
            (double)n / (t1 - t0), n ? all[n / 2] * 1e6 : 0, n ? all[n * 99 / 100] * 1e6 : 0);
+    for (i = 0; i < conc; i++)
+        free(w[i].lat);
+    free(w);
+    free(all);
+    if (g_ctx != NULL)
+        SSL_CTX_free(g_ctx);
     return n > 0 ? 0 : 1;
 }

@@ -174,8 +174,8 @@ static void make_pki(void)
 
 static void remove_pki(void)
 {
-    const char *files[] = {path_ca,  path_ca2, cert_ec, key_ec,   cert_rsa,  key_rsa,
-                           cert_ed,  key_ed,   cert_exp, cert_host, cert_other};
+    const char *files[] = {path_ca, path_ca2, cert_ec,  key_ec,    cert_rsa,  key_rsa,
+                           cert_ed, key_ed,   cert_exp, cert_host, cert_other};
 
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         unlink(files[i]);
@@ -383,12 +383,12 @@ static int against_bytes(struct side *sd, const void *bytes, size_t len, int clo
 
 static void test_errors_and_strings(void)
 {
-    int codes[] = {TCPCRYPT_AUTH_OK,        TCPCRYPT_AUTH_ENOTENCRYPTED, TCPCRYPT_AUTH_EIO,
+    int codes[] = {TCPCRYPT_AUTH_OK,         TCPCRYPT_AUTH_ENOTENCRYPTED, TCPCRYPT_AUTH_EIO,
                    TCPCRYPT_AUTH_ETRUNCATED, TCPCRYPT_AUTH_ETIMEOUT,      TCPCRYPT_AUTH_EPROTO,
-                   TCPCRYPT_AUTH_EMETHOD,   TCPCRYPT_AUTH_EROLE,         TCPCRYPT_AUTH_ESESSION,
-                   TCPCRYPT_AUTH_EBADMAC,   TCPCRYPT_AUTH_ECERT,         TCPCRYPT_AUTH_EEXPIRED,
-                   TCPCRYPT_AUTH_EHOST,     TCPCRYPT_AUTH_EBADSIG,       TCPCRYPT_AUTH_EPASSWORD,
-                   TCPCRYPT_AUTH_EREJECTED, TCPCRYPT_AUTH_ECONFIG,       TCPCRYPT_AUTH_ENOTAWARE,
+                   TCPCRYPT_AUTH_EMETHOD,    TCPCRYPT_AUTH_EROLE,         TCPCRYPT_AUTH_ESESSION,
+                   TCPCRYPT_AUTH_EBADMAC,    TCPCRYPT_AUTH_ECERT,         TCPCRYPT_AUTH_EEXPIRED,
+                   TCPCRYPT_AUTH_EHOST,      TCPCRYPT_AUTH_EBADSIG,       TCPCRYPT_AUTH_EPASSWORD,
+                   TCPCRYPT_AUTH_EREJECTED,  TCPCRYPT_AUTH_ECONFIG,       TCPCRYPT_AUTH_ENOTAWARE,
                    TCPCRYPT_AUTH_EINTERNAL};
     size_t n = sizeof(codes) / sizeof(codes[0]);
     int distinct = 1;
@@ -528,8 +528,8 @@ static void test_garbage_silence(void)
     CHECK_INT(rc, TCPCRYPT_AUTH_EPROTO);
     say("psk: an HTTP request instead", rc, rc);
 
-    a = (struct side){.kind = K_CERT_CLIENT, .s = sess('A', 1), .ca = path_ca,
-                      .host = "server.example"};
+    a = (struct side){
+        .kind = K_CERT_CLIENT, .s = sess('A', 1), .ca = path_ca, .host = "server.example"};
     rc = against_bytes(&a, http, sizeof(http) - 1, 0);
     CHECK_INT(rc, TCPCRYPT_AUTH_EPROTO);
     say("cert client: an HTTP request instead", rc, rc);
@@ -617,8 +617,8 @@ static void test_cert(void)
               TCPCRYPT_AUTH_ECERT, TCPCRYPT_AUTH_EREJECTED);
     cert_case("cert: two session IDs (man in the middle)", ec, 2, 'B', path_ca, "server.example",
               TCPCRYPT_AUTH_ESESSION, TCPCRYPT_AUTH_EREJECTED);
-    cert_case("cert: client also claims role A (reflection)", ec, 1, 'A', path_ca,
-              "server.example", TCPCRYPT_AUTH_EROLE, TCPCRYPT_AUTH_EREJECTED);
+    cert_case("cert: client also claims role A (reflection)", ec, 1, 'A', path_ca, "server.example",
+              TCPCRYPT_AUTH_EROLE, TCPCRYPT_AUTH_EREJECTED);
     {
         struct side srv = cert_server('A', 1, ec);
         struct side cli = cert_client('B', 1, "/nonexistent/ca.pem", "server.example");
@@ -688,6 +688,16 @@ static void test_cert_tampered_sig(void)
     CHECK_INT(cli.rc, TCPCRYPT_AUTH_EBADSIG);
     CHECK_INT(srv.rc, TCPCRYPT_AUTH_EREJECTED);
     say("cert: one signature byte flipped in flight", cli.rc, srv.rc);
+    {
+        /* The same message cut in half by a peer that closes. */
+        struct side c2 = cert_client('B', 1, path_ca, "server.example");
+        int rc;
+
+        msg[off + 2 + 5] ^= 0x01;
+        rc = against_bytes(&c2, msg, len / 2, 1);
+        CHECK_INT(rc, TCPCRYPT_AUTH_ETRUNCATED);
+        say("cert: half the server's message, then close", rc, rc);
+    }
     free(msg);
     tcpcrypt_auth_signer_free(ec);
 }
@@ -708,12 +718,11 @@ static void test_merkle(void)
     for (size_t n = 1; n <= 20; n++) {
         tc_auth_merkle_root((const uint8_t(*)[TC_AUTH_HASH_LEN])leaves, n, root);
         for (size_t i = 0; i < n; i++) {
-            size_t pl = tc_auth_merkle_path((const uint8_t(*)[TC_AUTH_HASH_LEN])leaves, n, i,
-                                            path);
+            size_t pl = tc_auth_merkle_path((const uint8_t(*)[TC_AUTH_HASH_LEN])leaves, n, i, path);
 
             total++;
-            if (tc_auth_merkle_verify(leaves[i], i, n, (const uint8_t(*)[TC_AUTH_HASH_LEN])path,
-                                      pl, got) &&
+            if (tc_auth_merkle_verify(leaves[i], i, n, (const uint8_t(*)[TC_AUTH_HASH_LEN])path, pl,
+                                      got) &&
                 memcmp(got, root, sizeof(root)) == 0) {
                 ok++;
             }
@@ -730,8 +739,8 @@ static void test_merkle(void)
      * path it would have in a tree of 4): the signature covers the size. */
     {
         uint8_t t1[128], t2[128];
-        size_t l1 = tc_auth_root_tbs(root, 3, t1, sizeof(t1)), l2 = tc_auth_root_tbs(root, 4, t2,
-                                                                                      sizeof(t2));
+        size_t l1 = tc_auth_root_tbs(root, 3, t1, sizeof(t1)),
+               l2 = tc_auth_root_tbs(root, 4, t2, sizeof(t2));
 
         CHECK(l1 == l2 && l1 > 0 && memcmp(t1, t2, l1) != 0);
     }
