@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -274,6 +276,37 @@ int ex_read_line(struct ex_chan *c, char *buf, size_t cap)
     return 0;
 }
 
+/* Closes after our FIN and the peer's, so that bytes still arriving (the
+ * rest of a message we refused) do not turn the close into a reset that
+ * would destroy what we sent last (a REJECT, our own message) before the
+ * peer reads it.  Bounded: one second, 64 KB. */
+static void drain_close(int fd)
+{
+    char buf[4096];
+    size_t total = 0;
+    struct timespec t0, t;
+
+    (void)shutdown(fd, SHUT_WR);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (total < 65536) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        long ms;
+        ssize_t n;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        ms = 1000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (ms <= 0 || poll(&p, 1, (int)ms) <= 0) {
+            break;
+        }
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n <= 0) {
+            break;
+        }
+        total += (size_t)n;
+    }
+    close(fd);
+}
+
 void ex_chan_close(struct ex_chan *c)
 {
     if (c->ssl != NULL) {
@@ -282,7 +315,7 @@ void ex_chan_close(struct ex_chan *c)
         c->ssl = NULL;
     }
     if (c->fd >= 0) {
-        close(c->fd);
+        drain_close(c->fd);
         c->fd = -1;
     }
 }
