@@ -133,7 +133,7 @@ expect_line "$WORK/relay-noaa.log" "session with client"
 say "shop through a relay that hides the a bit: TLS 1.3 end to end through it, certificate checked"
 
 # ---- shop with batch signing: three concurrent clients, one signature
-serve B shopb 7103 "$EX/tc-shop-server" --port 7103 "${SHOP[@]}" --batch-window-us 400000 --count 4
+serve B shopb 7103 "$EX/tc-shop-server" --port 7103 "${SHOP[@]}" --batch-window-us 1000000 --count 4
 shopb_pid=${PIDS[-1]}
 bp=()
 for i in 1 2 3; do
