@@ -181,7 +181,8 @@ wait_listening() {
 # relay's interfaces and the hosts' veth ends (full checksums, 1500-byte
 # frames).  Its output goes to $WORK/mbox.log; MBOX_PID is its process.
 # stop_mbox ends it (SIGTERM) so that its counters line is in
-# $WORK/mbox.stats; mbox_count NAME reads one counter from it.
+# $WORK/mbox.stats; mbox_count NAME reads one counter from it; start_mbox
+# [flags...] then starts another between the same hosts.
 TC_MBOX=$TC_BUILDDIR/tests/mbox/tc-mbox
 NSM=tcm$tag
 MBOX_PID=
@@ -212,6 +213,14 @@ setup_hosts_mbox() {
         inns "$ns" ethtool -K v$side$tag tx off tso off gso off gro off >/dev/null 2>&1 || true
         inns "$NSM" ip link set m$side$tag up
     done
+    start_mbox "$@"
+}
+
+# start_mbox [tc-mbox flags...]: (another) tc-mbox between the two sides, once
+# the previous one is stopped (stop_mbox): the hosts and daemons stay up.
+start_mbox() {
+    [ -z "$MBOX_PID" ] || fail "start_mbox: tc-mbox still running (stop_mbox first)"
+    rm -f "$WORK/mbox.stats"
     ip netns exec "$NSM" "$TC_MBOX" mA$tag mB$tag --stats "$WORK/mbox.stats" "$@" >"$WORK/mbox.log" 2>&1 &
     MBOX_PID=$!
     PIDS+=("$MBOX_PID")
