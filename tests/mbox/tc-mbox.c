@@ -902,6 +902,20 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
     return true;
 }
 
+static bool takes_value(const char *opt)
+{
+    static const char *const with_value[] = {"--strip-eno", "--seq-offset", "--mss", "--split",
+                                             "--delay-ms", "--seed", "--drop", "--dup",
+                                             "--reorder", "--corrupt", "--stats"};
+
+    for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
+        if (strcmp(opt, with_value[k]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int open_port(const char *name, int k)
 {
     struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
@@ -963,6 +977,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--verbose") == 0) {
             cfg.verbose = true;
             continue;
+        }
+        if (!takes_value(a)) {
+            fprintf(stderr, "tc-mbox: unknown option %s\n", a);
+            return 1;
         }
         if (v == NULL) {
             fprintf(stderr, "tc-mbox: %s needs a value\n", a);
