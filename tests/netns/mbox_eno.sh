@@ -64,6 +64,10 @@ lb=$(daemon_line B "failed")
 la=$(daemon_line A "established plain (peer sent no ENO option)")
 [ -n "$lb" ] || fail "third segment stripped: client daemon: $(grep ":$PORT" "$WORK/daemonB.log")"
 [ -n "$la" ] || fail "third segment stripped: server daemon: $(grep ":$PORT" "$WORK/daemonA.log")"
+# The client's abort transmits a RST (RFC 8548 §3.3: "to 'abort the
+# connection' means ... RESET is transmitted"): no clean EOF at the server.
+[ "$(jv "$SRV" read_error)" = ECONNRESET ] ||
+    fail "third segment stripped: server's read ended with $(jv "$SRV" read_error), want ECONNRESET"
 # Nothing the client sent, the side that enabled encryption, is plaintext.
 tcpdump -r "$PCAP" -w "$WORK/c2s.pcap" "src host $B_IP" 2>/dev/null
 m=$(markers "$WORK/c2s.pcap")
