@@ -130,6 +130,48 @@ expect_plain() {
     say "$1: plain TCP, ${BYTES} bytes each way intact (sha256 equal), ENOPROTOOPT at both ends; server daemon: ($2), client daemon: ($3); ${RUN_S}s"
 }
 
+# expect_type2 WHAT: the third segment lost its ENO option.  The server MUST
+# fall back (RFC 8547 §4.6 rule 1: the first ACK it received has no ENO);
+# the client sent and received an ACK with ENO (the SYN-ACK and its own third
+# segment), so it MUST enable encryption (§4.6) and MUST NOT present raw
+# payload to its application.  RFC 8547 §9 calls this a type-2 failure: the
+# connection cannot work.  (The server cannot tell it from §6 Figure 11,
+# where falling back is right, so it delivers what arrives: the client's
+# Init1, or its frames on a resumed session.)  Required: the client, which
+# enabled encryption, never sends plaintext and its application never reads
+# a byte; it aborts at once (RFC 8548 §3.3: an abort transmits a RST), so
+# the server's read ends with ECONNRESET, not EOF; nothing hangs.
+expect_type2() {
+    local n cerr la lb m
+    n=$(counter eno_stripped 1)
+    [ "$CLI_RC" -ne 0 ] || fail "$1: the client succeeded: $(cat "$CLI")"
+    cerr=$(jv "$CLI" connect_error)
+    [ "$cerr" = None ] && cerr=$(jv "$CLI" read_error)
+    [ "$cerr" = EBADMSG ] || fail "$1: the client's error is $cerr, want EBADMSG: $(cat "$CLI")"
+    [ "$(jv "$CLI" received)" = None ] || [ "$(jv "$CLI" received)" = 0 ] ||
+        fail "$1: the client's application read $(jv "$CLI" received) bytes"
+    lb=$(daemon_line B "\(failed\|aborted\): " | grep -v "reset by peer" || true)
+    la=$(daemon_line A "established plain (peer sent no ENO option)")
+    [ -n "$lb" ] || fail "$1: client daemon: $(grep ":$PORT " "$WORK/daemonB.log")"
+    [ -n "$la" ] || fail "$1: server daemon: $(grep ":$PORT " "$WORK/daemonA.log")"
+    [ "$(jv "$SRV" read_error)" = ECONNRESET ] ||
+        fail "$1: server's read ended with $(jv "$SRV" read_error), want ECONNRESET"
+    tcpdump -r "$PCAP" -w "$WORK/$PORT.c2s.pcap" "src host $B_IP" 2>/dev/null
+    m=$(markers "$WORK/$PORT.c2s.pcap")
+    [ "$m" -eq 0 ] || fail "$1: $m plaintext markers from the client"
+    say "$1 ($n segment): RFC 8547 §4.6 (server falls back, client enables) and §9 type-2 failure: client fails at once with $cerr, its application read nothing (${RUN_S}s, no hang), its daemon: ${lb##*$PORT }; server daemon fell back, its application read $(jv "$SRV" received) bytes then ECONNRESET; 0 markers from the client on the wire"
+}
+
+# expect_resumed WHAT: expect_encrypted, on a resumed session (RFC 8548 §3.5).
+expect_resumed() {
+    expect_encrypted "$1"
+    for side in A B; do
+        daemon_line $side "established encrypted" | grep -q ", resumed)" ||
+            fail "$1: daemon $side: not resumed: $(daemon_line $side established)"
+    done
+    say "$1: resumed at both daemons"
+}
+
 # counter NAME MIN: a relay counter of this run, at least MIN.
 counter() {
     local v
