@@ -49,6 +49,10 @@
  *                        fix the TCP checksum, so that TCP accepts it and only
  *                        tcpcrypt can notice
  *   --seed N             PRNG seed (default 1)
+ * Scope:
+ *   --port N             apply every mode above only to segments from or to
+ *                        TCP port N; everything else passes unchanged (other
+ *                        connections through the box are the control group)
  * Output:
  *   --stats FILE         the counters line, written at exit
  *   --verbose            one line per modified segment
@@ -109,6 +113,7 @@ static struct {
     bool proxy_ack;
     double drop, dup, reorder, corrupt;
     unsigned delay_ms;
+    unsigned port; /* 0: all TCP */
     uint64_t seed;
     const char *stats_file;
     bool verbose;
@@ -692,6 +697,10 @@ static void handle(int in, uint8_t *f, size_t len)
         return;
     }
     st.tcp++;
+    if (cfg.port != 0 && get16(f + s.tcp) != cfg.port && get16(f + s.tcp + 2) != cfg.port) {
+        to_wire(out, f, s.len);
+        return;
+    }
     syn = (s.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
     synack = (s.flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
     fl = flow_of(&s, &dir);
@@ -905,7 +914,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 static bool takes_value(const char *opt)
 {
     static const char *const with_value[] = {"--strip-eno", "--seq-offset", "--mss", "--split",
-                                             "--delay-ms", "--seed", "--drop", "--dup",
+                                             "--delay-ms", "--seed", "--port", "--drop", "--dup",
                                              "--reorder", "--corrupt", "--stats"};
 
     for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++) {
@@ -1022,6 +1031,12 @@ int main(int argc, char **argv)
             } else {
                 cfg.delay_ms = (unsigned)n;
             }
+        } else if (strcmp(a, "--port") == 0) {
+            if (!parse_uint(v, 65535, &n) || n == 0) {
+                fprintf(stderr, "tc-mbox: --port %s: want 1..65535\n", v);
+                return 1;
+            }
+            cfg.port = (unsigned)n;
         } else if (strcmp(a, "--seed") == 0) {
             if (!parse_uint(v, ULONG_MAX, &n)) {
                 fprintf(stderr, "tc-mbox: --seed %s: want a number\n", v);

@@ -56,5 +56,25 @@ why=$(grep -h -- "10\.78\.0\.1:$PORT .*\(aborted\|failed\)" "$WORK/daemonA.log" 
 say "$(grep -m1 corrupted "$WORK/mbox.log")"
 say "$n segments corrupted, checksum fixed: RFC 8548 §3.6 integrity abort: $errs, bytes read: server $(jv "$SRV" received), client $(jv "$CLI" received), all a prefix of what was sent; daemon: ${why#*$PORT }; ${RUN_S}s"
 
+# One connection corrupted while another runs beside it through the same
+# relay and daemons: only the corrupted one ends; the other is intact.
+BYSTANDER=7411 BYSTANDER_BYTES=2000000
+mbox_run 7410 $BYTES --port 7410 --corrupt 2% --seed 17
+n=$(counter corrupted 1)
+errs="server $(jv "$SRV" read_error)/$(jv "$SRV" connect_error), client $(jv "$CLI" read_error)/$(jv "$CLI" connect_error)"
+case $errs in *EBADMSG*) ;; *) fail "corruption beside a clean connection: no EBADMSG ($errs)" ;; esac
+[ "$BY_SRV_RC" -eq 0 ] && [ "$BY_CLI_RC" -eq 0 ] || fail "the connection beside it failed: server $BY_SRV_RC, client $BY_CLI_RC"
+bs=$WORK/7411.srv.json bc=$WORK/7411.cli.json
+for f in "$bs" "$bc"; do
+    [ "$(jv "$f" received)" = $BYSTANDER_BYTES ] && [ "$(jv "$f" prefix_ok)" = True ] ||
+        fail "the connection beside it: $(cat "$f")"
+done
+[ "$(jv "$bs" received_sha256)" = "$(jv "$bc" sent_sha256)" ] && [ "$(jv "$bc" received_sha256)" = "$(jv "$bs" sent_sha256)" ] ||
+    fail "the connection beside it: sha256 differs"
+[ "$(jv "$bs" sessid)" = "$(jv "$bc" sessid)" ] && [ "$(jv "$bs" sessid | cut -c1-2)" = 23 ] ||
+    fail "the connection beside it was not encrypted: $(jv "$bs" sessid)"
+unset BYSTANDER
+say "$n segments of one connection corrupted ($errs) while another beside it moved $BYSTANDER_BYTES bytes each way encrypted and intact"
+
 daemons_alive 7409
 say "PASS"

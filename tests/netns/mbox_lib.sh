@@ -27,8 +27,11 @@ mbox_hosts() {
 # capture on host A's veth, one xfer.py connection B -> A; then the relay
 # is stopped (its counters in $WORK/mbox.stats, kept as $WORK/PORT.stats).
 # Sets SRV, CLI (the JSON files), SRV_RC, CLI_RC, PCAP, RUN_S (seconds).
+# With BYSTANDER=PORT (and BYSTANDER_BYTES), a second connection on that
+# port runs alongside (its JSON files are $WORK/PORT.srv.json, .cli.json;
+# BY_SRV_RC, BY_CLI_RC); give the relay --port so that it spares it.
 mbox_run() {
-    local port=$1 bytes=$2 t0 t1 srv cap
+    local port=$1 bytes=$2 t0 t1 srv cap by_srv by_cli
     shift 2
     PORT=$port BYTES=$bytes
     SRV=$WORK/$port.srv.json CLI=$WORK/$port.cli.json PCAP=$WORK/$port.pcap
@@ -43,6 +46,17 @@ mbox_run() {
     srv=$!
     for _ in $(seq 100); do grep -q listening "$SRV" 2>/dev/null && break; sleep 0.1; done
     grep -q listening "$SRV" || fail "port $port: server did not listen"
+    if [ -n "${BYSTANDER:-}" ]; then
+        # Another connection through the same relay and daemons, left alone
+        # by the relay (tc-mbox --port): one bad connection must not hurt it.
+        run_tc A timeout "$XFER_TIMEOUT" "$PY" "$XFER" server "$BYSTANDER" "$BYSTANDER_BYTES" --sessid-opt "$SID" \
+            >"$WORK/$BYSTANDER.srv.json" 2>"$WORK/$BYSTANDER.srv.log" &
+        by_srv=$!
+        for _ in $(seq 100); do grep -q listening "$WORK/$BYSTANDER.srv.json" 2>/dev/null && break; sleep 0.1; done
+        run_tc B timeout "$XFER_TIMEOUT" "$PY" "$XFER" client "$A_IP" "$BYSTANDER" "$BYSTANDER_BYTES" --sessid-opt "$SID" \
+            >"$WORK/$BYSTANDER.cli.json" 2>"$WORK/$BYSTANDER.cli.log" &
+        by_cli=$!
+    fi
     t0=$(date +%s%N)
     CLI_RC=0
     run_tc B timeout "$XFER_TIMEOUT" "$PY" "$XFER" client "$A_IP" "$port" "$bytes" --sessid-opt "$SID" \
@@ -50,6 +64,11 @@ mbox_run() {
     SRV_RC=0
     wait "$srv" || SRV_RC=$?
     t1=$(date +%s%N)
+    if [ -n "${BYSTANDER:-}" ]; then
+        BY_SRV_RC=0 BY_CLI_RC=0
+        wait "$by_cli" || BY_CLI_RC=$?
+        wait "$by_srv" || BY_SRV_RC=$?
+    fi
     RUN_S=$(printf %d.%02d $(((t1 - t0) / 1000000000)) $(((t1 - t0) / 10000000 % 100)))
     sleep 0.3
     kill -TERM "$cap" 2>/dev/null || true
