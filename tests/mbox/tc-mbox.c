@@ -56,7 +56,8 @@
  * Output:
  *   --stats FILE         the counters line, written at exit
  *   --verbose            one line per modified segment
- * On SIGTERM or SIGINT it prints one line of counters to stdout and exits 0:
+ * On SIGUSR1 it prints the counters line (and rewrites --stats) and goes on;
+ * on SIGTERM or SIGINT it prints one line of counters to stdout and exits 0:
  *   tc-mbox: frames=F tcp=T forwarded=W modified=M eno_stripped=S ... dropped=D
  * One error line and exit status 1 for bad arguments or interfaces.
  *
@@ -125,11 +126,14 @@ static struct {
         corrupted, overflow;
 } st;
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    if (sig == SIGUSR1) {
+        report = 1;
+    } else {
+        stop = 1;
+    }
 }
 
 /* xorshift64*: reproducible draws from --seed. */
@@ -871,6 +875,29 @@ static void stats_line(FILE *out)
             st.overflow);
 }
 
+/* The counters line to stdout and to --stats: 0, or -1 after one error line. */
+static int write_stats(void)
+{
+    FILE *f;
+
+    stats_line(stdout);
+    fflush(stdout);
+    if (cfg.stats_file == NULL) {
+        return 0;
+    }
+    f = fopen(cfg.stats_file, "w");
+    if (f == NULL) {
+        fprintf(stderr, "tc-mbox: %s: %s\n", cfg.stats_file, strerror(errno));
+        return -1;
+    }
+    stats_line(f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "tc-mbox: %s: write failed\n", cfg.stats_file);
+        return -1;
+    }
+    return 0;
+}
+
 static int usage(const char *msg)
 {
     fprintf(stderr, "tc-mbox: %s (usage: tc-mbox IF_A IF_B [options], see tests/mbox/tc-mbox.c)\n",
@@ -1076,6 +1103,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     printf("tc-mbox: relaying %s <-> %s\n", ifs[0], ifs[1]);
     fflush(stdout);
 
@@ -1105,6 +1133,10 @@ int main(int argc, char **argv)
             }
         }
         timers(now_ms());
+        if (report) {
+            report = 0;
+            (void)write_stats();
+        }
     }
     /* Whatever is held or queued leaves before the counters are final. */
     for (int p = 0; p < 2; p++) {
@@ -1114,19 +1146,5 @@ int main(int argc, char **argv)
     while (q_len > 0) {
         flush_queue(UINT64_MAX);
     }
-    stats_line(stdout);
-    fflush(stdout);
-    if (cfg.stats_file != NULL) {
-        FILE *f = fopen(cfg.stats_file, "w");
-
-        if (f == NULL) {
-            fprintf(stderr, "tc-mbox: %s: %s\n", cfg.stats_file, strerror(errno));
-            return 1;
-        }
-        stats_line(f);
-        if (fclose(f) != 0) {
-            return 1;
-        }
-    }
-    return 0;
+    return write_stats() == 0 ? 0 : 1;
 }
