@@ -6,7 +6,7 @@
  * Forwards every Ethernet frame between two interfaces (two AF_PACKET raw
  * sockets, as a two-port bridge would) and applies to IPv4 TCP segments the
  * behaviours of middleboxes seen on real paths (RFC 8547 §8.1 and §9,
- * RFC 8548 §6).  Other frames (ARP, IPv6, ICMP) pass unchanged.  Checksums
+ * RFC 8548 §8).  Other frames (ARP, IPv6, ICMP) pass unchanged.  Checksums
  * (IPv4 header and TCP) are recomputed on every segment the relay changes.
  *
  * Option stripping (the ENO option, kind 69, is overwritten with NOPs, as
