@@ -374,9 +374,10 @@ static struct flow *flow_of(const struct seg *s, int *dir)
         } else {
             continue;
         }
-        /* A new SYN on the same four-tuple starts a new flow. */
+        /* A SYN on the same four-tuple (a retransmission or a new
+         * connection) starts the flow afresh in the same slot. */
         if ((s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-            break;
+            goto fresh;
         }
         return fl;
     }
@@ -384,6 +385,7 @@ static struct flow *flow_of(const struct seg *s, int *dir)
         return NULL;
     }
     fl = &flows[flow_next++ % FLOWS_MAX];
+fresh:
     memset(fl, 0, sizeof(*fl));
     fl->used = true;
     fl->cip = src;
