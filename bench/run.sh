@@ -347,7 +347,7 @@ if part auth; then
         "--mode tcp --auth cert $VERIFY" \
         "$AUTH_CONC clients; one server process, $AUTH_CONC threads sharing tcpcrypt_auth_cert_server_batch(), window $AUTH_WINDOW µs"
     # scrypt alone (tcpcrypt_auth_password_derive), no network
-    "$CLIENT" --derive-bench 5 >"$OUT/derive.txt" 2>>"$WORK/cli.log" || fail "derive bench"
+    taskset -c $CCPU "$CLIENT" --derive-bench 5 >"$OUT/derive.txt" 2>>"$WORK/cli.log" || fail "derive bench"
     say "scrypt: $(cat "$OUT/derive.txt")"
     RUN_SECS=
 fi
