@@ -16,8 +16,8 @@
 struct round {
     uint8_t (*leaves)[TC_AUTH_HASH_LEN];
     size_t count;
-    int closed;  /* no more joiners */
-    int done;    /* signed (or failed: err) */
+    int closed; /* no more joiners */
+    int done;   /* signed (or failed: err) */
     int err;
     unsigned refs;
     uint8_t sig[TC_AUTH_SIG_MAX];
@@ -209,8 +209,8 @@ int tcpcrypt_auth_cert_server_batch(int fd, const struct tcpcrypt_session *s,
     pthread_mutex_unlock(&batch->lock);
     /* The round is complete and no longer changes: read its leaves
      * without the lock, then drop this thread's reference. */
-    path_len = tc_auth_merkle_path((const uint8_t(*)[TC_AUTH_HASH_LEN])r->leaves, count, index,
-                                   path);
+    path_len =
+        tc_auth_merkle_path((const uint8_t(*)[TC_AUTH_HASH_LEN])r->leaves, count, index, path);
     pthread_mutex_lock(&batch->lock);
     round_put(r);
     pthread_mutex_unlock(&batch->lock);

@@ -205,9 +205,9 @@ static uint32_t get32(const uint8_t *p)
 }
 
 int tc_auth_cert_send(struct tc_auth_io *io, const struct tcpcrypt_session *s,
-                      const struct tcpcrypt_auth_signer *signer, uint32_t tree_size,
-                      uint32_t index, const uint8_t (*path)[TC_AUTH_HASH_LEN], size_t path_len,
-                      const uint8_t *sig, size_t sig_len)
+                      const struct tcpcrypt_auth_signer *signer, uint32_t tree_size, uint32_t index,
+                      const uint8_t (*path)[TC_AUTH_HASH_LEN], size_t path_len, const uint8_t *sig,
+                      size_t sig_len)
 {
     size_t cap = TC_AUTH_SID_HDR + TCPCRYPT_SESSID_LEN + 9 + path_len * TC_AUTH_HASH_LEN + 2 +
                  sig_len + signer->chain_len;
@@ -280,7 +280,7 @@ struct cert_msg {
     const uint8_t *sig;
     size_t sig_len;
     X509 *leaf;
-    STACK_OF(X509) *untrusted;
+    STACK_OF(X509) * untrusted;
 };
 
 static int parse_cert_msg(const uint8_t *b, size_t len, size_t off, struct cert_msg *m)

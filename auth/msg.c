@@ -313,7 +313,7 @@ int tc_auth_recv(struct tc_auth_io *io, uint8_t type, uint8_t *body, size_t cap,
     }
     if (hdr[3] != io->method) {
         return hdr[3] >= TC_AUTH_M_PSK && hdr[3] <= TC_AUTH_M_PASSWORD ? TCPCRYPT_AUTH_EMETHOD
-                                                                      : TCPCRYPT_AUTH_EPROTO;
+                                                                       : TCPCRYPT_AUTH_EPROTO;
     }
     if (hdr[4] != type || blen > type_max(type) || blen > cap) {
         return TCPCRYPT_AUTH_EPROTO;
@@ -346,8 +346,7 @@ int tc_auth_check_session(const uint8_t *body, size_t len, size_t *off,
     if (body[*off] != 'A' && body[*off] != 'B') {
         return TCPCRYPT_AUTH_EPROTO;
     }
-    if (sid_len == 0 || sid_len > TCPCRYPT_SESSID_LEN ||
-        len - *off - TC_AUTH_SID_HDR < sid_len) {
+    if (sid_len == 0 || sid_len > TCPCRYPT_SESSID_LEN || len - *off - TC_AUTH_SID_HDR < sid_len) {
         return TCPCRYPT_AUTH_EPROTO;
     }
     /* RFC 8547 §8.3: "applications MUST ... include the role" -- a message

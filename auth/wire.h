@@ -48,12 +48,12 @@
 #define TC_AUTH_M_PASSWORD 3
 
 /* Types. */
-#define TC_AUTH_T_PSK_MAC 1   /* role, sid, HMAC-SHA256 (32) */
-#define TC_AUTH_T_CERT_SIG 2  /* role, sid, batch proof, signature, chain */
-#define TC_AUTH_T_PAKE_SHARE 3 /* role, sid, SPAKE2 share (65) */
+#define TC_AUTH_T_PSK_MAC 1      /* role, sid, HMAC-SHA256 (32) */
+#define TC_AUTH_T_CERT_SIG 2     /* role, sid, batch proof, signature, chain */
+#define TC_AUTH_T_PAKE_SHARE 3   /* role, sid, SPAKE2 share (65) */
 #define TC_AUTH_T_PAKE_CONFIRM 4 /* role, sid, SPAKE2 key confirmation MAC (32) */
-#define TC_AUTH_T_RESULT 5    /* empty: the peer's proof was accepted */
-#define TC_AUTH_T_REJECT 6    /* 1 byte: the rejecting side's error, negated */
+#define TC_AUTH_T_RESULT 5       /* empty: the peer's proof was accepted */
+#define TC_AUTH_T_REJECT 6       /* 1 byte: the rejecting side's error, negated */
 
 /* The session ID field: 1 .. TCPCRYPT_SESSID_LEN bytes. */
 #define TC_AUTH_SID_HDR 2 /* role, length */
@@ -136,17 +136,16 @@ int tc_auth_merkle_verify(const uint8_t leaf[TC_AUTH_HASH_LEN], size_t i, size_t
                           const uint8_t (*path)[TC_AUTH_HASH_LEN], size_t path_len,
                           uint8_t root[TC_AUTH_HASH_LEN]) __attribute__((warn_unused_result));
 /* The signed message: LABEL_ROOT || root || n; returns its length. */
-size_t tc_auth_root_tbs(const uint8_t root[TC_AUTH_HASH_LEN], uint32_t n, uint8_t *out,
-                        size_t cap);
+size_t tc_auth_root_tbs(const uint8_t root[TC_AUTH_HASH_LEN], uint32_t n, uint8_t *out, size_t cap);
 
 /* ---- auth/cert.c ---- */
 
 /* Sends the CERT_SIG message for one leaf of a signed tree, then waits for
  * the client's RESULT. */
 int tc_auth_cert_send(struct tc_auth_io *io, const struct tcpcrypt_session *s,
-                      const struct tcpcrypt_auth_signer *signer, uint32_t tree_size,
-                      uint32_t index, const uint8_t (*path)[TC_AUTH_HASH_LEN], size_t path_len,
-                      const uint8_t *sig, size_t sig_len) __attribute__((warn_unused_result));
+                      const struct tcpcrypt_auth_signer *signer, uint32_t tree_size, uint32_t index,
+                      const uint8_t (*path)[TC_AUTH_HASH_LEN], size_t path_len, const uint8_t *sig,
+                      size_t sig_len) __attribute__((warn_unused_result));
 /* Signs tbs with the signer's key. */
 int tc_auth_sign(const struct tcpcrypt_auth_signer *signer, const uint8_t *tbs, size_t tbs_len,
                  uint8_t *sig, size_t *sig_len) __attribute__((warn_unused_result));
