@@ -129,7 +129,7 @@ static struct tc_spake2 *spake2_new(int side, const uint8_t *w, size_t w_len, co
     if (scalar != NULL) {
         st->scalar = scalar_from_bytes(st->group, scalar, scalar_len, bn);
     } else {
-        /* RFC 9382 §3.3: x (and y) "randomly and uniformly" from [0, p); 0 is
+        /* RFC 9382 §3.3: x (and y) uniformly at random from [0, p); 0 is
          * redrawn (probability 2^-256) so that the share hides w. */
         st->scalar = BN_secure_new();
         if (st->scalar != NULL) {
@@ -262,7 +262,7 @@ int tc_spake2_share(struct tc_spake2 *st, uint8_t out[TC_SPAKE2_SHARE_LEN])
 
 static uint8_t *put_field(uint8_t *p, const uint8_t *v, size_t len)
 {
-    /* RFC 9382 §3.3: len() is "an eight-byte little-endian number". */
+    /* RFC 9382 §3, Setup: len() is the length as an eight-byte little-endian number. */
     uint64_t n = len;
     for (int i = 0; i < 8; i++) {
         *p++ = (uint8_t)(n >> (8 * i));
@@ -318,13 +318,13 @@ static int derive_keys(struct tc_spake2 *st)
     unsigned int hlen = 0;
     int rc = -1;
 
-    /* "Ke || Ka = Hash(TT)" */
+    /* RFC 9382 §4: Ke || Ka = Hash(TT), half of the digest each. */
     if (EVP_Digest(st->tt, st->tt_len, hash, &hlen, EVP_sha256(), NULL) != 1 || hlen != HASH_LEN) {
         goto out;
     }
     memcpy(st->ke, hash, TC_SPAKE2_KEY_LEN);
     memcpy(st->ka, hash + TC_SPAKE2_KEY_LEN, TC_SPAKE2_KEY_LEN);
-    /* "KcA || KcB = KDF(Ka, nil, "ConfirmationKeys" || AAD, L)" */
+    /* KcA || KcB = KDF(salt nil, IKM Ka, info "ConfirmationKeys" || AAD), half each. */
     info = malloc(infolen);
     if (info == NULL) {
         goto out;
@@ -338,8 +338,8 @@ static int derive_keys(struct tc_spake2 *st)
     }
     memcpy(st->kca, kc, TC_SPAKE2_KEY_LEN);
     memcpy(st->kcb, kc + TC_SPAKE2_KEY_LEN, TC_SPAKE2_KEY_LEN);
-    /* "A MUST send B a key confirmation message ... MAC(KcA, TT)"; B the
-     * same with KcB. */
+    /* RFC 9382 §3.3: each side sends a confirmation MAC over TT, A's keyed
+     * with KcA, B's with KcB. */
     if (hmac_sha256(st->mac_a, st->kca, TC_SPAKE2_KEY_LEN, st->tt, st->tt_len) != 0 ||
         hmac_sha256(st->mac_b, st->kcb, TC_SPAKE2_KEY_LEN, st->tt, st->tt_len) != 0) {
         goto out;

@@ -103,8 +103,10 @@ fresh_daemons() { daemons "$DFA" "$DFB"; }
 # server_start tc|kernel args...: the server ($WORKERS processes) in ns A on
 # CPU $SCPU; sets SP (their pids).
 server_start() {
-    local via=$1
+    local via=$1 want=$WORKERS
     shift
+    # a later --workers in the arguments overrides $WORKERS: that many "ready" lines
+    [[ " $* " =~ " --workers "([0-9]+)" " ]] && want=${BASH_REMATCH[1]}
     rm -f "$WORK/srv.out"
     if [ "$via" = tc ]; then
         inns "$NSA" taskset -c $SCPU "$TCPCRYPT_RUN" --daemon "$WORK/A.sock" -- \
@@ -114,7 +116,7 @@ server_start() {
     fi
     SRV_JOB=$!
     for _ in $(seq 100); do
-        [ "$(grep -c ready "$WORK/srv.out" 2>/dev/null)" -ge "$WORKERS" ] && break
+        [ "$(grep -c ready "$WORK/srv.out" 2>/dev/null || true)" -ge "$want" ] 2>/dev/null && break
         sleep 0.05
     done
     SP=$(awk '/ready/ {print $2}' "$WORK/srv.out" | tr '\n' ' ')
@@ -281,6 +283,7 @@ tput tput_tls13 kernel "$ECDSA" "--mode tls" "kernel TCP + OpenSSL TLS 1.3 TLS_A
 if "$TCPCRYPTD" --help 2>&1 | grep -q -- '--dpdk' && ! "$TCPCRYPTD" --dpdk x 2>&1 | grep -q "built without DPDK"; then
     for p in $DA $DB; do kill "$p" 2>/dev/null; done
     for p in $DA $DB; do wait "$p" 2>/dev/null || true; done
+    DA='' DB='' # stopped: the authentication part starts its own
     BENCH_BYTES=${BENCH_DPDK_BYTES:-268435456} bash "$TC_SRCDIR/bench/dpdk.sh" >"$OUT/dpdk.log" 2>&1 ||
         say "DPDK rows failed: $(tail -n 3 "$OUT/dpdk.log")"
     sed -n '/^DPDK net_memif/,$p' "$OUT/dpdk.log" >"$OUT/dpdk.txt"
@@ -344,7 +347,7 @@ if part auth; then
         "--mode tcp --auth cert $VERIFY" \
         "$AUTH_CONC clients; one server process, $AUTH_CONC threads sharing tcpcrypt_auth_cert_server_batch(), window $AUTH_WINDOW µs"
     # scrypt alone (tcpcrypt_auth_password_derive), no network
-    "$CLIENT" --derive-bench 5 >"$OUT/derive.txt" 2>>"$WORK/cli.log" || fail "derive bench"
+    taskset -c $CCPU "$CLIENT" --derive-bench 5 >"$OUT/derive.txt" 2>>"$WORK/cli.log" || fail "derive bench"
     say "scrypt: $(cat "$OUT/derive.txt")"
     RUN_SECS=
 fi

@@ -47,7 +47,7 @@
 #define BUFSZ (256 * 1024)
 
 /* Shared with bench/tc_bench_server.c. */
-#define BENCH_PSK "tcpcrypt bench pre-shared key, 32B"
+#define BENCH_PSK "tcpcrypt-bench-preshared-key-32B" /* 32 bytes */
 #define BENCH_PASSWORD "correct horse battery staple"
 #define BENCH_A_ID "bench-client"
 #define BENCH_B_ID "bench-server"
