@@ -41,8 +41,9 @@
 
 #define HASH_BUCKETS 4096
 /* An encrypted connection whose tcpcrypt handshake has not finished by then
- * is aborted (it holds a listener's backlog slot or a connect() caller). */
-#define HANDSHAKE_TIMEOUT_MS 10000
+ * is aborted (it holds a listener's backlog slot or a connect() caller);
+ * tcpcryptd --handshake-timeout sets it. */
+#define HANDSHAKE_TIMEOUT_DEFAULT_MS 10000
 /* After the application closed an encrypted connection, its peer's FINp
  * frame and FIN are awaited this long (RFC 8548 §3.7), then RST. */
 #define LINGER_TIMEOUT_MS 60000
@@ -1587,7 +1588,8 @@ void tc_conn_tick(void)
             tc_netif_unresolved(&c->remote_ip)) {
             tc_conn_abort(c, EHOSTUNREACH, "no route to host (no neighbour answers)");
         } else if (c->tcp_up && !c->ready && c->pcb != NULL &&
-                   now - c->up_ms >= HANDSHAKE_TIMEOUT_MS) {
+                   now - c->up_ms >= (config.handshake_timeout_ms != 0 ? config.handshake_timeout_ms
+                                                                   : HANDSHAKE_TIMEOUT_DEFAULT_MS)) {
             tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake timed out");
         } else if (c->app_gone && c->pcb != NULL && now - c->gone_ms >= LINGER_TIMEOUT_MS) {
             tc_conn_abort(c, ETIMEDOUT, "peer did not finish closing");

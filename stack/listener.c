@@ -30,6 +30,7 @@
 
 #define BACKLOG_MIN 16
 #define BACKLOG_MAX 4096
+#define LISTEN_SYN_BACKLOG 255
 
 /* One connection waiting to be handed over. */
 struct pending {
@@ -342,6 +343,30 @@ static struct tc_listener *pick(struct tc_lgroup *g)
     return start;
 }
 
+/*
+ * An Init1 flood: peers that complete TCP and TCP-ENO and then send no Init1,
+ * or never finish it, hold the listener's queue until the handshake timeout,
+ * and beyond the application's backlog lwIP's slots too, so real clients'
+ * SYNs would be dropped.  RFC 8548 sets no bound; when a new connection
+ * finds the queue full, the oldest connection still in its tcpcrypt
+ * handshake makes room (reset), as the oldest half-open one does for a SYN
+ * (tc_lwip_set_syn_evict).  A real handshake takes a round trip, so it
+ * survives unless the queue turns over faster than that.  Connections
+ * already handed over or ready for the application are never evicted.
+ */
+static void evict_handshake(struct tc_listener *l)
+{
+    for (size_t i = 0; i < l->qlen; i++) {
+        struct tc_conn *c = l->q[i].conn;
+
+        if (c != NULL && !tc_conn_ready(c) && !tc_conn_failed(c)) {
+            /* Removed from the queue at once (tc_listener_kick). */
+            tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake evicted (listener queue full)");
+            return;
+        }
+    }
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     struct tc_lgroup *g = arg;
@@ -352,6 +377,12 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
     if (l == NULL || l->closed || err != ERR_OK || pcb == NULL) {
         return ERR_VAL; /* lwIP aborts the pcb */
+    }
+    if (l->qlen - kernel_pending(l) >= l->backlog) {
+        evict_handshake(l);
+        if (l->closed) {
+            return ERR_VAL;
+        }
     }
     c = tc_conn_accepted(pcb, l, &l->sopts, l->v6_sock, &p.fd, &aborted);
     if (c == NULL) {
@@ -557,8 +588,12 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
         tcp_close(pcb);
         return le == ERR_USE ? EADDRINUSE : EINVAL;
     }
-    /* lwIP counts its backlog in a u8_t. */
-    lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)clamp(req->backlog, 1, 255), &le);
+    /* lwIP's backlog bounds the half-open (SYN_RCVD) connections, and the
+     * established ones beyond the application's backlog (see on_accept); it
+     * counts in a u8_t.  Always the most, whatever the application's backlog:
+     * the application's queue is bounded by l->backlog, and a small SYN queue
+     * is what a SYN flood fills fastest (see tc_lwip_set_syn_evict). */
+    lpcb = tcp_listen_with_backlog_and_err(pcb, LISTEN_SYN_BACKLOG, &le);
     if (lpcb == NULL) {
         tcp_close(pcb);
         /* ERR_USE: lwIP already listens on this address and port, for a
