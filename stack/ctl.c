@@ -260,11 +260,13 @@ static void on_client(struct tc_watch *w, uint32_t events)
         if (nfds > 0) {
             close(fds[0]);
         }
-        bad = n < 0                                ? "receive failed"
-              : n == 0                             ? "closed without a request"
-              : (mh.msg_flags & MSG_TRUNC) != 0    ? "request longer than any"
-              : (mh.msg_flags & MSG_CTRUNC) != 0   ? "too many descriptors"
-                                                   : "request shorter than a header";
+        /* n == 0: gone without a request, which is also how tcpcrypt-run
+         * checks that the daemon is there: not worth a line. */
+        bad = n < 0                              ? "receive failed"
+              : n == 0                           ? NULL
+              : (mh.msg_flags & MSG_TRUNC) != 0  ? "request longer than any"
+              : (mh.msg_flags & MSG_CTRUNC) != 0 ? "too many descriptors"
+                                                 : "request shorter than a header";
     }
     if (bad != NULL) {
         bad_client(c, bad);

@@ -65,7 +65,7 @@ def ip_packet(src, dst, seg, ident):
 
 
 MSS = b"\x02\x04\x05\xb4"
-SYN, RST, PSH, ACK = 0x02, 0x04, 0x08, 0x10
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 
 def syn_flood(dst, port, count, rate, srcnet, lo, hi):
