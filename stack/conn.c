@@ -148,6 +148,9 @@ static int sess_start(struct tc_sess *s, struct tcp_pcb *pcb, const struct tc_en
 bool tc_conn_init(const struct tc_conn_config *cfg)
 {
     config = *cfg;
+    if (config.handshake_timeout_ms == 0) {
+        config.handshake_timeout_ms = HANDSHAKE_TIMEOUT_DEFAULT_MS;
+    }
     memset(&eph, 0, sizeof(eph));
     eph.lifetime_ms = cfg->eph_lifetime_ms;
     if (tc_resume_cache_init(&resume_cache, cfg->resume_entries > 0 ? cfg->resume_entries : 1,
@@ -1588,8 +1591,7 @@ void tc_conn_tick(void)
             tc_netif_unresolved(&c->remote_ip)) {
             tc_conn_abort(c, EHOSTUNREACH, "no route to host (no neighbour answers)");
         } else if (c->tcp_up && !c->ready && c->pcb != NULL &&
-                   now - c->up_ms >= (config.handshake_timeout_ms != 0 ? config.handshake_timeout_ms
-                                                                   : HANDSHAKE_TIMEOUT_DEFAULT_MS)) {
+                   now - c->up_ms >= config.handshake_timeout_ms) {
             tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake timed out");
         } else if (c->app_gone && c->pcb != NULL && now - c->gone_ms >= LINGER_TIMEOUT_MS) {
             tc_conn_abort(c, ETIMEDOUT, "peer did not finish closing");

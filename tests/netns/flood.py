@@ -155,8 +155,11 @@ def init1_flood(src, dst, port, conns, rate, kind, hold):
         tx.sendto(tcp_segment(src, dst, sp, port, isn, 0, SYN, MSS + bytes([ENO, 3, TEP_X25519])),
                   (dst, 0))
         stats["syns"] += 1
-        ahead = (i + 1) / rate - (time.monotonic() - t0)
-        drain(max(0.0, ahead))
+        while True:
+            ahead = (i + 1) / rate - (time.monotonic() - t0)
+            drain(max(0.0, ahead))
+            if ahead <= 0:
+                break
     stats["send_seconds"] = round(time.monotonic() - t0, 2)
     end = time.monotonic() + hold
     while time.monotonic() < end:
