@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lwip/tcp.h"
@@ -346,22 +347,44 @@ static struct tc_listener *pick(struct tc_lgroup *g)
 /*
  * An Init1 flood: peers that complete TCP and TCP-ENO and then send no Init1,
  * or never finish it, hold the listener's queue until the handshake timeout,
- * and beyond the application's backlog lwIP's slots too, so real clients'
- * SYNs would be dropped.  RFC 8548 sets no bound; when a new connection
- * finds the queue full, the oldest connection still in its tcpcrypt
- * handshake makes room (reset), as the oldest half-open one does for a SYN
- * (tc_lwip_set_syn_evict).  A real handshake takes a round trip, so it
- * survives unless the queue turns over faster than that.  Connections
- * already handed over or ready for the application are never evicted.
+ * and beyond the application's backlog lwIP's slots too (tcp_backlog_delayed),
+ * so real clients' SYNs would be dropped.  RFC 8548 sets no bound; when a new
+ * connection finds the queue full, the oldest connection still in its
+ * tcpcrypt handshake makes room (reset), as the oldest half-open one does for
+ * a SYN (tc_lwip_set_syn_evict), once it has been at it for EVICT_AGE_MS: a
+ * real host A sends Init1 right behind the ACK that completes TCP, so its
+ * handshake takes a few milliseconds here whatever the round trip, and a
+ * burst of real clients is held back rather than reset.  Younger ones go
+ * too once the held-back connections take half of lwIP's slots, so that
+ * the other half stays for SYNs.  Connections ready for the application
+ * are never evicted.
  */
+#define EVICT_AGE_MS 200
+#define DELAYED_MAX (LISTEN_SYN_BACKLOG / 2)
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void evict_handshake(struct tc_listener *l)
 {
+    const struct tcp_pcb_listen *lpcb =
+        l->g != NULL ? (const struct tcp_pcb_listen *)(const void *)l->g->lpcb : NULL;
+    bool crowded = lpcb != NULL && lpcb->accepts_pending >= DELAYED_MAX;
+
     for (size_t i = 0; i < l->qlen; i++) {
         struct tc_conn *c = l->q[i].conn;
 
         if (c != NULL && !tc_conn_ready(c) && !tc_conn_failed(c)) {
-            /* Removed from the queue at once (tc_listener_kick). */
-            tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake evicted (listener queue full)");
+            /* The queue is in arrival order: this is the oldest. */
+            if (crowded || now_ms() - c->up_ms >= EVICT_AGE_MS) {
+                /* Removed from the queue at once (tc_listener_kick). */
+                tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake evicted (listener queue full)");
+            }
             return;
         }
     }

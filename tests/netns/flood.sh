@@ -118,7 +118,9 @@ for kind in garbage truncated silent; do
     say "Init1 flood ($kind): $hs handshakes open right after it, VmRSS $(rss) kB, peak so far $(peak) kB"
     [ "$(json <(echo "$out") synacks_with_eno)" -gt 0 ] || fail "$kind: no SYN-ACK with ENO (the flood proves nothing)"
     check_probe $kind "Init1 flood ($kind)"
-    [ "$hs" -le 128 ] || fail "$kind: $hs handshakes open at once (the listener's backlog is 128)"
+    # The application's backlog (128) plus lwIP's slots (255) at most; the
+    # oldest go once 200 ms old.
+    [ "$hs" -le 383 ] || fail "$kind: $hs handshakes open at once (bound: backlog 128 + 255)"
 done
 
 # ---- afterwards: incomplete handshakes time out, counts come back
