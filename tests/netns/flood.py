@@ -20,6 +20,9 @@
       the legitimate client (run under tcpcrypt-run): a new connection
       every INTERVAL seconds, one echoed line each, the session ID read;
       one JSON line: tries, echoed, encrypted, latency figures in ms.
+  flood.py burst HOST PORT N SESSID_OPT
+      N legitimate connections released at once (under tcpcrypt-run), the
+      same JSON line.
 
 Each flood prints one JSON line with what it sent and saw.
 """
@@ -201,12 +204,59 @@ def probe(host, port, seconds, interval, sessid_opt):
                       "max_ms": round(lat[-1], 1) if lat else None}))
 
 
+def burst(host, port, n, sessid_opt):
+    """n legitimate connections at once (threads released together)."""
+    import threading
+    go = threading.Barrier(n)
+    res = []
+
+    def one(i):
+        go.wait()
+        t = time.monotonic()
+        try:
+            with socket.create_connection((host, port), 10) as s:
+                s.settimeout(10)
+                line = b"burst-%d\n" % i
+                s.sendall(line)
+                got = b""
+                while not got.endswith(b"\n"):
+                    chunk = s.recv(100)
+                    if not chunk:
+                        break
+                    got += chunk
+                enc = True
+                try:
+                    s.getsockopt(socket.IPPROTO_TCP, sessid_opt, 33)
+                except OSError:
+                    enc = False
+                res.append((got == line, enc, (time.monotonic() - t) * 1000, None))
+        except OSError as e:
+            res.append((False, False, 0, type(e).__name__))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lat = sorted(r[2] for r in res if r[0])
+    errors = {}
+    for r in res:
+        if r[3]:
+            errors[r[3]] = errors.get(r[3], 0) + 1
+    print(json.dumps({"tries": n, "echoed": sum(r[0] for r in res),
+                      "encrypted": sum(r[0] and r[1] for r in res), "errors": errors,
+                      "median_ms": round(lat[len(lat) // 2], 1) if lat else None,
+                      "max_ms": round(lat[-1], 1) if lat else None}))
+
+
 def main():
     a = sys.argv[1:]
     if a and a[0] == "syn" and len(a) == 8:
         syn_flood(a[1], int(a[2]), int(a[3]), int(a[4]), a[5], int(a[6]), int(a[7]))
     elif a and a[0] == "init1" and len(a) == 8:
         init1_flood(a[1], a[2], int(a[3]), int(a[4]), int(a[5]), a[6], float(a[7]))
+    elif a and a[0] == "burst" and len(a) == 5:
+        burst(a[1], int(a[2]), int(a[3]), int(a[4], 0))
     elif a and a[0] == "probe" and len(a) == 6:
         probe(a[1], int(a[2]), float(a[3]), float(a[4]), int(a[5], 0))
     else:

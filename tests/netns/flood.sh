@@ -137,6 +137,14 @@ rss1=$(rss) peak=$(peak) fds1=$(nfds)
 [ "$fds1" -le $((fds0 + 4)) ] || fail "descriptors: $fds0 before, $fds1 after"
 [ $((peak - rss0)) -le $RSS_GROWTH_MAX_KB ] || fail "peak RSS $peak kB, $((peak - rss0)) kB over the start"
 say "memory: VmRSS $rss0 kB before, peak $peak kB, $rss1 kB after; descriptors $fds0 before, $fds1 after"
+# A burst of real clients beyond a small backlog (socat's 5, raised to the
+# daemon's least, 16) is held back, not evicted: every one is served.
+run_tc A timeout 300 socat TCP-LISTEN:7013,reuseaddr,fork EXEC:cat >"$WORK/echo16.log" 2>&1 &
+PIDS+=($!)
+wait_tcp "$NSA" 127.0.0.1 7013
+run_tc B timeout 60 "$PY" "$FLOOD" burst "$A_IP" 7013 150 "$SESSID" >"$WORK/burst.probe" 2>"$WORK/burst.probe.err" ||
+    fail "burst: $(cat "$WORK/burst.probe" "$WORK/burst.probe.err")"
+check_probe burst "150 clients at once against a backlog of 16"
 # Still serving after it all.
 probe 1 after
 wait $PROBE || true
