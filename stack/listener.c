@@ -355,12 +355,14 @@ static struct tc_listener *pick(struct tc_lgroup *g)
  * real host A sends Init1 right behind the ACK that completes TCP, so its
  * handshake takes a few milliseconds here whatever the round trip, and a
  * burst of real clients is held back rather than reset.  Younger ones go
- * too once the held-back connections take half of lwIP's slots, so that
- * the other half stays for SYNs.  Connections ready for the application
- * are never evicted.
+ * too once half-open and held-back connections together take a quarter of
+ * lwIP's slots (accepts_pending counts both), so that most of them stay
+ * for SYNs: a real client's half-open connection then lives until some 190
+ * newer SYNs came, not 60.  Connections ready for the application are
+ * never evicted.
  */
 #define EVICT_AGE_MS 200
-#define DELAYED_MAX (LISTEN_SYN_BACKLOG / 2)
+#define DELAYED_MAX (LISTEN_SYN_BACKLOG / 4)
 
 static uint64_t now_ms(void)
 {

@@ -69,18 +69,19 @@ probe() {
         >"$WORK/$2.probe" 2>"$WORK/$2.probe.err" &
     PROBE=$!
 }
-# check_probe NAME LABEL: all echoed, all encrypted, the slowest within bound.
+# check_probe NAME LABEL [BOUND_MS]: all echoed, all encrypted, the slowest
+# within bound (FLOOD_MAX_MS).
 check_probe() {
-    local f=$WORK/$1.probe tries echoed enc max med
+    local f=$WORK/$1.probe tries echoed enc max med bound=${3:-$FLOOD_MAX_MS}
     shift
     tries=$(json "$f" tries) echoed=$(json "$f" echoed) enc=$(json "$f" encrypted)
     max=$(json "$f" max_ms) med=$(json "$f" median_ms)
     [ "$tries" -ge 1 ] 2>/dev/null || fail "$1: the probe did not run: $(cat "$f" "$f.err")"
     [ "$echoed" = "$tries" ] || fail "$1: legitimate client: $echoed of $tries echoed ($(json "$f" errors))"
     [ "$enc" = "$tries" ] || fail "$1: legitimate client: $enc of $tries encrypted"
-    "$PY" -c "import sys; sys.exit(0 if $max <= $FLOOD_MAX_MS else 1)" ||
-        fail "$1: a legitimate connection took $max ms (bound $FLOOD_MAX_MS)"
-    say "$1: legitimate client during the flood: $echoed/$tries echoed, all encrypted, median $med ms, max $max ms"
+    "$PY" -c "import sys; sys.exit(0 if $max <= $bound else 1)" ||
+        fail "$1: a legitimate connection took $max ms (bound $bound)"
+    say "$1: $echoed/$tries legitimate connections echoed, all encrypted, median $med ms, max $max ms"
 }
 
 # VmHWM is updated lazily by the kernel: sample VmRSS too, every 100 ms.
@@ -144,7 +145,7 @@ PIDS+=($!)
 wait_tcp "$NSA" 127.0.0.1 7013
 run_tc B timeout 60 "$PY" "$FLOOD" burst "$A_IP" 7013 150 "$SESSID" >"$WORK/burst.probe" 2>"$WORK/burst.probe.err" ||
     fail "burst: $(cat "$WORK/burst.probe" "$WORK/burst.probe.err")"
-check_probe burst "150 clients at once against a backlog of 16"
+check_probe burst "150 clients at once against a backlog of 16" 5000
 # Still serving after it all.
 probe 1 after
 wait $PROBE || true
