@@ -4,7 +4,9 @@
 # hand-made tcpcrypt host A (tc_peer.py, raw sockets and the Python RFC 8548
 # implementation): Init1 in one-byte segments (completes), cut short (times
 # out), frames with clen 0, 65535 and beyond the data, FIN without FINp (an
-# error for the application, not EOF) and with it (a clean EOF).
+# error for the application, not EOF) and with it (a clean EOF); and as
+# host B, Init2 in one-byte segments (completes) and cut short (connect()
+# fails at the handshake timeout).
 TEST_NAME=e2e_badinput
 . "$(dirname "$0")/lib.sh"
 need iptables timeout socat
@@ -53,6 +55,42 @@ for c in clen-zero clen-beyond fin-no-finp fin-finp; do
         [ "$rerr" != None ] || fail "$c: the application read EOF, not an error: $(cat "$WORK/x$c.json")"
         say "$c: the application's read fails with $rerr, not EOF: $out" ;;
     esac
+done
+# The daemon as host A: a hand-made host B on B's kernel address sends
+# Init2 in one-byte segments (whole, then cut short) to a program under
+# tcpcrypt-run.
+client() {
+    run_tc A timeout 30 "$PY" -c 'import json, socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), 15)
+    s.sendall(b"hello-from-A\n")
+    got = b""
+    while not got.endswith(b"\n"):
+        c = s.recv(100)
+        if not c:
+            break
+        got += c
+    sid = s.getsockopt(socket.IPPROTO_TCP, int(sys.argv[3], 0), 33).hex()
+    print(json.dumps({"echo": got.decode(), "sid": sid}))
+except OSError as e:
+    print(json.dumps({"error": type(e).__name__}))' "$KB_IP" "$1" "$(sessid_opt)"
+}
+for c in init2-split init2-cut; do
+    port=$([ $c = init2-split ] && echo 7201 || echo 7202)
+    peer $port $c >"$WORK/$c.json" 2>&1 &
+    PP=$!
+    sleep 0.5
+    got=$(client $port)
+    wait $PP || fail "$c: $(cat "$WORK/$c.json"); client: $got"
+    if [ $c = init2-split ]; then
+        [ "$(json <(echo "$got") echo)" = hello-from-A ] || fail "$c: client: $got"
+        [ "$(json <(echo "$got") sid)" = "$(json "$WORK/$c.json" sid)" ] ||
+            fail "$c: session IDs differ: client $got, peer $(cat "$WORK/$c.json")"
+        say "Init2 in one-byte segments: the program's line is echoed, same session ID at both ends: $(cat "$WORK/$c.json")"
+    else
+        [ "$(json <(echo "$got") error)" != None ] || fail "$c: connect succeeded: $got"
+        say "Init2 cut after 30 one-byte segments: connect() fails ($(json <(echo "$got") error)), RST at the handshake timeout: $(cat "$WORK/$c.json")"
+    fi
 done
 n=$(grep -c "aborted: TCP FIN without a FINp frame" "$WORK/daemonA.log" || true)
 [ "$n" -ge 2 ] || fail "daemon log: $n 'FIN without a FINp frame' aborts (clen-beyond, fin-no-finp)"

@@ -23,6 +23,11 @@ the case expects:
                 read failed; an RST is reported when one came)
   fin-finp      a whole frame with FINp, then FIN: our FIN is answered
                 with the daemon's (a clean close)
+As host B (passive, on PORT of SRC; a program under tcpcrypt-run connects):
+  init2-split   Init2 in one-byte segments: the program's line comes in a
+                frame and its echo goes back encrypted
+  init2-cut     the first 30 bytes of Init2 in one-byte segments, then
+                nothing: an RST once the daemon's handshake times out
 """
 import json
 import os
@@ -80,6 +85,8 @@ class Peer:
                 continue
             tcp = pkt[ihl:]
             sport, dport, seq, ack, off, flags, wnd = struct.unpack("!HHIIBBH", tcp[:16])
+            if self.dport is None and dport == self.sport and flags & SYN and not flags & ACK:
+                self.dport = sport  # passive: the first SYN names the peer
             if sport != self.dport or dport != self.sport:
                 continue
             doff = (off >> 4) * 4
@@ -165,8 +172,72 @@ def seal(key, offset, flags, data):
     return dict(tc.frame("peer", AEAD, key, offset, 0, flags, b"", data))["frame"]
 
 
+def passive(src, dst, port, case):
+    """Host B: answer the daemon's SYN on port, take Init1, send Init2 in
+    one-byte segments (init2-split: whole, then echo frames; init2-cut:
+    the first 30 bytes, then nothing)."""
+    p = Peer(src, dst, None)
+    p.sport = port
+    out = {"case": case}
+    if not p.wait(lambda: p.rcv_nxt is not None, 20) or p.synack_eno is None:
+        out["error"] = "no SYN with ENO"
+        print(json.dumps(out), flush=True)
+        return 1
+    eno_a = p.synack_eno  # here: A's SYN-form option
+    eno_b = bytes([69, 4, 0x01, 0x23])  # b = 1, X25519 (RFC 8547 §4.2, §4.5)
+    p.send(SYN, opts=MSS + eno_b)
+    have_init1 = lambda: len(p.stream) >= 8 and len(p.stream) >= struct.unpack("!I", p.stream[4:8])[0]
+    if not p.wait(have_init1, 10):
+        out.update(error="no Init1", rst=p.rst, got=p.stream.hex())
+        print(json.dumps(out), flush=True)
+        return 1
+    n1 = struct.unpack("!I", p.stream[4:8])[0]
+    init1 = p.stream[:n1]
+    k = init1[8]
+    ciphers = [struct.unpack("!H", init1[9 + 2 * i:11 + 2 * i])[0] for i in range(k)]
+    n_a, pub_a = init1[9 + 2 * k:41 + 2 * k], init1[41 + 2 * k:73 + 2 * k]
+    if init1[:4] != tc.INIT1_MAGIC or AEAD not in ciphers:
+        out.update(error="not an Init1 offering AES-128-GCM", got=init1.hex())
+        print(json.dumps(out), flush=True)
+        return 1
+    priv = os.urandom(32)
+    init2 = tc.encode_init2(AEAD, os.urandom(32), tc.pub_wire(0x23, priv), b"")
+    t0 = time.monotonic()
+    for b in init2[:30] if case == "init2-cut" else init2:
+        p.send(PSH, bytes([b]))
+        p.poll(0.005)
+    out["init2_segments"] = 30 if case == "init2-cut" else len(init2)
+    if case == "init2-cut":
+        p.wait(lambda: False, 15)
+        out.update(rst=p.rst, rst_after_s=round(p.rst_at - t0, 1) if p.rst else None,
+                   frames=len(p.stream) > n1)
+        print(json.dumps(out), flush=True)
+        return 0 if p.rst and len(p.stream) == n1 else 1
+    es = tc.ecdh(0x23, priv, pub_a)
+    ss0 = tc.extract(n_a, eno_a + eno_b + init1 + init2 + es)
+    _, k_ab, k_ba = tc.key_sets(ss0, b"", AEAD, 1)[0]
+    rx_off, tx_off = n1, len(init2)
+    got = b""
+    end = time.monotonic() + 10
+    while not got.endswith(b"\n") and time.monotonic() < end and not p.rst:
+        f = open_frame(k_ab, rx_off, p.stream[rx_off:])
+        if f is None:
+            p.poll(0.1)
+            continue
+        got += f[1]
+        rx_off += f[2]
+    p.send_data(seal(k_ba, tx_off, 0, got))  # the echo
+    p.wait(lambda: p.fin, 5)
+    out.update(received=got.decode(errors="replace"), rst=p.rst,
+               sid=tc.session_id(0x23, ss0, b"").hex())
+    print(json.dumps(out), flush=True)
+    return 0 if got.endswith(b"\n") and not p.rst else 1
+
+
 def main():
     src, dst, port, case = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    if case.startswith("init2-"):
+        return passive(src, dst, port, case)
     p = Peer(src, dst, port)
     out = {"case": case}
     eno_a = bytes([69, 3, 0x23])  # host A's SYN: X25519 offered, implicit global 0x00
