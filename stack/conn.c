@@ -41,8 +41,9 @@
 
 #define HASH_BUCKETS 4096
 /* An encrypted connection whose tcpcrypt handshake has not finished by then
- * is aborted (it holds a listener's backlog slot or a connect() caller). */
-#define HANDSHAKE_TIMEOUT_MS 10000
+ * is aborted (it holds a listener's backlog slot or a connect() caller);
+ * tcpcryptd --handshake-timeout sets it. */
+#define HANDSHAKE_TIMEOUT_DEFAULT_MS 10000
 /* After the application closed an encrypted connection, its peer's FINp
  * frame and FIN are awaited this long (RFC 8548 §3.7), then RST. */
 #define LINGER_TIMEOUT_MS 60000
@@ -148,6 +149,9 @@ static int sess_start(struct tc_sess *s, struct tcp_pcb *pcb, const struct tc_en
 bool tc_conn_init(const struct tc_conn_config *cfg)
 {
     config = *cfg;
+    if (config.handshake_timeout_ms == 0) {
+        config.handshake_timeout_ms = HANDSHAKE_TIMEOUT_DEFAULT_MS;
+    }
     memset(&eph, 0, sizeof(eph));
     eph.lifetime_ms = cfg->eph_lifetime_ms;
     if (tc_resume_cache_init(&resume_cache, cfg->resume_entries > 0 ? cfg->resume_entries : 1,
@@ -1588,7 +1592,7 @@ void tc_conn_tick(void)
             tc_netif_unresolved(&c->remote_ip)) {
             tc_conn_abort(c, EHOSTUNREACH, "no route to host (no neighbour answers)");
         } else if (c->tcp_up && !c->ready && c->pcb != NULL &&
-                   now - c->up_ms >= HANDSHAKE_TIMEOUT_MS) {
+                   now - c->up_ms >= config.handshake_timeout_ms) {
             tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake timed out");
         } else if (c->app_gone && c->pcb != NULL && now - c->gone_ms >= LINGER_TIMEOUT_MS) {
             tc_conn_abort(c, ETIMEDOUT, "peer did not finish closing");

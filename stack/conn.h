@@ -28,6 +28,8 @@ struct tc_resume_cache;
 struct tc_conn_config {
     bool eno;                 /* negotiate TCP-ENO (false: plain TCP only, --no-eno) */
     uint64_t eph_lifetime_ms; /* B's ephemeral key reuse (RFC 8548 §8), 0: never */
+    /* Init1/Init2 not done this long after TCP came up: reset (0: 10 s). */
+    uint64_t handshake_timeout_ms;
     /* The session-resumption cache (RFC 8548 §3.5), in memory only. */
     size_t resume_entries;       /* at most this many chains, LRU eviction */
     uint64_t resume_lifetime_ms; /* an unused secret is forgotten after this */

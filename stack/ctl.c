@@ -3,6 +3,13 @@
  * before the connection is established: connect gating makes the
  * application end writable later), so a control connection lives from
  * accept to one reply; an idle one is dropped after a few seconds.
+ *
+ * Any local user reaches this socket, so clients are untrusted: a request
+ * that is not well formed (short, cut, unknown, with more descriptors than
+ * it may carry) or a client that never sends one costs one log line
+ * (rate-limited) and its connection, and at CLIENTS_MAX the oldest waiting
+ * client is dropped for the newest, so idle connections cannot lock the
+ * applications out.
  */
 #include "stack/ctl.h"
 
@@ -29,6 +36,8 @@
 
 #define CLIENTS_MAX 1024
 #define CLIENT_IDLE_S 5
+#define TC_STR_(x) #x
+#define TC_STR(x) TC_STR_(x)
 #define FDS_MAX 4
 #define MSG_BUF 1024
 
@@ -36,6 +45,8 @@ struct client {
     struct tc_watch w;
     struct client *prev, *next;
     time_t since;
+    pid_t pid; /* SO_PEERCRED at accept, for log lines */
+    uid_t uid;
 };
 
 static struct tc_watch lw = {.fd = -1};
@@ -77,6 +88,13 @@ static void client_close(struct client *c)
     tc_loop_defer_free(c, client_free);
 }
 
+/* One line about a misbehaving client (rate-limited with the connection
+ * lines: clients decide how many there are). */
+static void bad_client(const struct client *c, const char *why)
+{
+    tc_log_conn("control: client pid %ld uid %ld: %s; dropped", (long)c->pid, (long)c->uid, why);
+}
+
 static void reply(int sock, void *msg, size_t len, int fd)
 {
     /* The client waits for this one message; a full buffer cannot happen on
@@ -105,9 +123,11 @@ union answer {
 };
 
 /* Serve one request; fd is the descriptor that came with it (or -1), which
- * is ours to close unless a handler kept it. */
-static void serve(int sock, const union request *rq, size_t n, int fd)
+ * is ours to close unless a handler kept it.  NULL, or why the request was
+ * not well formed (answered EINVAL, or not at all for an unknown op). */
+static const char *serve(int sock, const union request *rq, size_t n, int fd)
 {
+    const char *bad = NULL;
     union answer a;
     size_t alen = sizeof(struct tc_ctl_hdr), need;
     int out_fd = -1, err;
@@ -135,11 +155,12 @@ static void serve(int sock, const union request *rq, size_t n, int fd)
         need = sizeof(struct tc_ctl_admin);
         break;
     default:
-        tc_debug("control: unknown request %u", rq->h.op);
+        bad = "unknown request";
         goto out; /* no reply op to give: just close */
     }
     a.h.op = (uint16_t)(rq->h.op + 100);
     if (n < need || rq->h.len != n) {
+        bad = n < need ? "request too short for its type" : "length field does not match";
         err = EINVAL;
     } else {
         switch (rq->h.op) {
@@ -187,6 +208,7 @@ out:
     if (fd >= 0 && !keep_fd) {
         close(fd);
     }
+    return bad;
 }
 
 static void on_client(struct tc_watch *w, uint32_t events)
@@ -201,6 +223,7 @@ static void on_client(struct tc_watch *w, uint32_t events)
     struct msghdr mh;
     int fds[FDS_MAX], nfds = 0;
     ssize_t n;
+    const char *bad = NULL;
 
     (void)events;
     memset(&mh, 0, sizeof(mh));
@@ -224,14 +247,29 @@ static void on_client(struct tc_watch *w, uint32_t events)
                     fds[nfds++] = fd;
                 } else {
                     close(fd);
+                    bad = "too many descriptors";
                 }
             }
         }
     }
     if (n >= (ssize_t)sizeof(struct tc_ctl_hdr) && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-        serve(w->fd, &rq, (size_t)n, nfds > 0 ? fds[0] : -1);
-    } else if (nfds > 0) {
-        close(fds[0]);
+        const char *why = serve(w->fd, &rq, (size_t)n, nfds > 0 ? fds[0] : -1);
+
+        bad = why != NULL ? why : bad;
+    } else {
+        if (nfds > 0) {
+            close(fds[0]);
+        }
+        /* n == 0: gone without a request, which is also how tcpcrypt-run
+         * checks that the daemon is there: not worth a line. */
+        bad = n < 0                              ? "receive failed"
+              : n == 0                           ? NULL
+              : (mh.msg_flags & MSG_TRUNC) != 0  ? "request longer than any"
+              : (mh.msg_flags & MSG_CTRUNC) != 0 ? "too many descriptors"
+                                                 : "request shorter than a header";
+    }
+    if (bad != NULL) {
+        bad_client(c, bad);
     }
     for (int i = 1; i < nfds; i++) {
         close(fds[i]); /* one descriptor per request at most */
@@ -255,13 +293,35 @@ static void on_listen(struct tc_watch *w, uint32_t events)
             }
             return;
         }
-        c = nclients < CLIENTS_MAX ? calloc(1, sizeof(*c)) : NULL;
+        if (nclients >= CLIENTS_MAX) {
+            /* The newest are the list's head: the oldest waits longest. */
+            struct client *old = clients;
+
+            while (old->next != NULL) {
+                old = old->next;
+            }
+            bad_client(old, "no request yet and the control socket is full");
+            client_close(old);
+        }
+        c = calloc(1, sizeof(*c));
         if (c == NULL || tc_loop_add(&c->w, fd, EPOLLIN, on_client) != 0) {
             free(c);
             close(fd);
             continue;
         }
         c->since = now_s();
+        {
+            struct ucred cr;
+            socklen_t cl = sizeof(cr);
+
+            if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0) {
+                c->pid = cr.pid;
+                c->uid = cr.uid;
+            } else {
+                c->pid = -1;
+                c->uid = (uid_t)-1;
+            }
+        }
         c->next = clients;
         if (clients != NULL) {
             clients->prev = c;
@@ -278,6 +338,7 @@ void tc_ctl_tick(void)
     for (struct client *c = clients, *next; c != NULL; c = next) {
         next = c->next;
         if (now - c->since >= CLIENT_IDLE_S) {
+            bad_client(c, "no request within " TC_STR(CLIENT_IDLE_S) " s");
             client_close(c);
         }
     }

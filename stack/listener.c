@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lwip/tcp.h"
@@ -30,6 +31,7 @@
 
 #define BACKLOG_MIN 16
 #define BACKLOG_MAX 4096
+#define LISTEN_SYN_BACKLOG 255
 
 /* One connection waiting to be handed over. */
 struct pending {
@@ -342,6 +344,54 @@ static struct tc_listener *pick(struct tc_lgroup *g)
     return start;
 }
 
+/*
+ * An Init1 flood: peers that complete TCP and TCP-ENO and then send no Init1,
+ * or never finish it, hold the listener's queue until the handshake timeout,
+ * and beyond the application's backlog lwIP's slots too (tcp_backlog_delayed),
+ * so real clients' SYNs would be dropped.  RFC 8548 sets no bound; when a new
+ * connection finds the queue full, the oldest connection still in its
+ * tcpcrypt handshake makes room (reset), as the oldest half-open one does for
+ * a SYN (tc_lwip_set_syn_evict), once it has been at it for EVICT_AGE_MS: a
+ * real host A sends Init1 right behind the ACK that completes TCP, so its
+ * handshake takes a few milliseconds here whatever the round trip, and a
+ * burst of real clients is held back rather than reset.  Younger ones go
+ * too once half-open and held-back connections together take a quarter of
+ * lwIP's slots (accepts_pending counts both), so that most of them stay
+ * for SYNs: a real client's half-open connection then lives until some 190
+ * newer SYNs came, not 60.  Connections ready for the application are
+ * never evicted.
+ */
+#define EVICT_AGE_MS 200
+#define DELAYED_MAX (LISTEN_SYN_BACKLOG / 4)
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void evict_handshake(struct tc_listener *l)
+{
+    const struct tcp_pcb_listen *lpcb =
+        l->g != NULL ? (const struct tcp_pcb_listen *)(const void *)l->g->lpcb : NULL;
+    bool crowded = lpcb != NULL && lpcb->accepts_pending >= DELAYED_MAX;
+
+    for (size_t i = 0; i < l->qlen; i++) {
+        struct tc_conn *c = l->q[i].conn;
+
+        if (c != NULL && !tc_conn_ready(c) && !tc_conn_failed(c)) {
+            /* The queue is in arrival order: this is the oldest. */
+            if (crowded || now_ms() - c->up_ms >= EVICT_AGE_MS) {
+                /* Removed from the queue at once (tc_listener_kick). */
+                tc_conn_abort(c, ETIMEDOUT, "tcpcrypt handshake evicted (listener queue full)");
+            }
+            return;
+        }
+    }
+}
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
     struct tc_lgroup *g = arg;
@@ -352,6 +402,12 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
     if (l == NULL || l->closed || err != ERR_OK || pcb == NULL) {
         return ERR_VAL; /* lwIP aborts the pcb */
+    }
+    if (l->qlen - kernel_pending(l) >= l->backlog) {
+        evict_handshake(l);
+        if (l->closed) {
+            return ERR_VAL;
+        }
     }
     c = tc_conn_accepted(pcb, l, &l->sopts, l->v6_sock, &p.fd, &aborted);
     if (c == NULL) {
@@ -557,8 +613,12 @@ int tc_listen(const struct tc_ctl_listen *req, int kfd, struct tc_ctl_r_listen *
         tcp_close(pcb);
         return le == ERR_USE ? EADDRINUSE : EINVAL;
     }
-    /* lwIP counts its backlog in a u8_t. */
-    lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)clamp(req->backlog, 1, 255), &le);
+    /* lwIP's backlog bounds the half-open (SYN_RCVD) connections, and the
+     * established ones beyond the application's backlog (see on_accept); it
+     * counts in a u8_t.  Always the most, whatever the application's backlog:
+     * the application's queue is bounded by l->backlog, and a small SYN queue
+     * is what a SYN flood fills fastest (see tc_lwip_set_syn_evict). */
+    lpcb = tcp_listen_with_backlog_and_err(pcb, LISTEN_SYN_BACKLOG, &le);
     if (lpcb == NULL) {
         tcp_close(pcb);
         /* ERR_USE: lwIP already listens on this address and port, for a

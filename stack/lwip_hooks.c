@@ -6,9 +6,45 @@
  */
 #include "tc_lwip_hooks.h"
 
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
 static const struct tc_lwip_hooks *tc_hooks;
+static bool syn_evict;
+static u32_t syn_evicted;
+
+void tc_lwip_set_syn_evict(bool on)
+{
+    syn_evict = on;
+}
+
+u32_t tc_lwip_syn_evicted(void)
+{
+    return syn_evicted;
+}
+
+/* A SYN reached lpcb: if its backlog is full, abandon its oldest half-open
+ * connection.  New pcbs go to the head of tcp_active_pcbs, so the last
+ * SYN_RCVD pcb of this listener in the list is the oldest. */
+static void syn_make_room(struct tcp_pcb_listen *lpcb)
+{
+    struct tcp_pcb *oldest = NULL;
+
+    if (lpcb->accepts_pending < lpcb->backlog) {
+        return;
+    }
+    for (struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next) {
+        if (p->state == SYN_RCVD && p->listener == lpcb) {
+            oldest = p;
+        }
+    }
+    if (oldest != NULL) {
+        /* Gives back its backlog slot (tcp_backlog_accepted) and frees it;
+         * a half-open pcb has no callbacks of ours yet. */
+        tcp_abandon(oldest, 0);
+        syn_evicted++;
+    }
+}
 
 void tc_lwip_set_hooks(const struct tc_lwip_hooks *hooks)
 {
@@ -24,11 +60,16 @@ err_t tc_lwip_hook_inpacket(struct tcp_pcb *pcb, const struct tcp_hdr *hdr, u16_
                             u16_t opt1len, const u8_t *opt2, const struct pbuf *p)
 {
     const struct tc_lwip_hooks *h = tc_hooks;
+    err_t r = ERR_OK;
 
-    if (h == NULL || h->inpacket == NULL) {
-        return ERR_OK;
+    if (h != NULL && h->inpacket != NULL) {
+        r = h->inpacket(pcb, hdr, optlen, opt1len, opt2, p);
     }
-    return h->inpacket(pcb, hdr, optlen, opt1len, opt2, p);
+    if (r == ERR_OK && syn_evict && pcb->state == LISTEN &&
+        (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+        syn_make_room((struct tcp_pcb_listen *)(void *)pcb);
+    }
+    return r;
 }
 
 u8_t tc_lwip_hook_opt_length(const struct tcp_pcb *pcb, u8_t internal_len)

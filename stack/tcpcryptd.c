@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@
 #include "stack/log.h"
 #include "stack/loop.h"
 #include "stack/netif.h"
+#include "tc_lwip_hooks.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -46,6 +48,11 @@
 #define RESUME_LIFETIME_DEFAULT_S 3600
 #define RESUME_LIFETIME_MAX_S 604800
 #define RESUME_NONCE_DEFAULT 8
+/* RFC 8548 sets no bound on the Init1/Init2 exchange; a peer that completes
+ * TCP and then stays silent must not hold a listener's slot for long. */
+#define HANDSHAKE_TIMEOUT_DEFAULT_MS 10000
+#define HANDSHAKE_TIMEOUT_MIN_MS 100
+#define HANDSHAKE_TIMEOUT_MAX_MS 600000
 
 struct options {
     const char *tap;
@@ -55,6 +62,7 @@ struct options {
     struct tc_netif_config net;
     bool has_mac;
     uint64_t eph_lifetime_ms;
+    uint64_t handshake_timeout_ms;
     size_t resume_entries;
     uint64_t resume_lifetime_s;
     size_t resume_nonce_len;
@@ -96,6 +104,10 @@ static void usage(FILE *f)
             "                       $TCPCRYPT_KEYLOGFILE); debugging only\n"
             "  --eph-lifetime MS    how long a passive opener reuses an ephemeral key\n"
             "                       (default %d, 0: a fresh key for every connection)\n"
+            "  --handshake-timeout MS\n"
+            "                       a connection whose tcpcrypt handshake (Init1, Init2)\n"
+            "                       has not finished this long after TCP is established\n"
+            "                       is reset (default %d, %d to %d)\n"
             "  --resume-cache N     session-resumption cache entries, in memory only\n"
             "                       (default %d, 0: no resumption)\n"
             "  --resume-lifetime S  seconds an unused resumption secret is kept (default %d)\n"
@@ -123,7 +135,8 @@ static void usage(FILE *f)
             "  -h, --help           this text\n"
             "  -V, --version        the version\n",
             TC_LINK_DPDK_MBUFS_DEFAULT, TC_LINK_DPDK_MBUFS_MIN, TC_LINK_DPDK_MBUFS_MAX,
-            TC_CTL_DEFAULT_PATH, EPH_LIFETIME_DEFAULT_MS, RESUME_ENTRIES_DEFAULT,
+            TC_CTL_DEFAULT_PATH, EPH_LIFETIME_DEFAULT_MS, HANDSHAKE_TIMEOUT_DEFAULT_MS,
+            HANDSHAKE_TIMEOUT_MIN_MS, HANDSHAKE_TIMEOUT_MAX_MS, RESUME_ENTRIES_DEFAULT,
             RESUME_LIFETIME_DEFAULT_S, RESUME_NONCE_DEFAULT);
 }
 
@@ -425,7 +438,8 @@ static void parse_flags(int argc, char **argv, struct options *o)
     enum { OPT_TAP = 256, OPT_ADDR, OPT_GW, OPT_MAC, OPT_CONTROL, OPT_KEYLOG, OPT_EPH, OPT_NO_ENO,
            OPT_RESUME_CACHE, OPT_RESUME_LIFETIME, OPT_RESUME_NONCE, OPT_TEPS, OPT_AEADS,
            OPT_PLAIN_PORT, OPT_MANDATORY, OPT_APP_AWARE, OPT_CMODE, OPT_NOCACHE, OPT_SECURST,
-           OPT_CONFIG, OPT_DPDK, OPT_DPDK_MBUFS, OPT_BUSY_POLL, OPT_SYN_RETRIES };
+           OPT_CONFIG, OPT_DPDK, OPT_DPDK_MBUFS, OPT_BUSY_POLL, OPT_SYN_RETRIES,
+           OPT_HANDSHAKE_TIMEOUT };
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, OPT_TAP},
         {"addr", required_argument, NULL, OPT_ADDR},
@@ -448,6 +462,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
         {"securst", no_argument, NULL, OPT_SECURST},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"syn-retries", required_argument, NULL, OPT_SYN_RETRIES},
+        {"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
         {"dpdk", required_argument, NULL, OPT_DPDK},
         {"dpdk-mbufs", required_argument, NULL, OPT_DPDK_MBUFS},
         {"busy-poll", no_argument, NULL, OPT_BUSY_POLL},
@@ -468,6 +483,7 @@ static void parse_flags(int argc, char **argv, struct options *o)
         o->keylog = NULL;
     }
     o->eph_lifetime_ms = EPH_LIFETIME_DEFAULT_MS;
+    o->handshake_timeout_ms = HANDSHAKE_TIMEOUT_DEFAULT_MS;
     o->resume_entries = RESUME_ENTRIES_DEFAULT;
     o->resume_lifetime_s = RESUME_LIFETIME_DEFAULT_S;
     o->resume_nonce_len = RESUME_NONCE_DEFAULT;
@@ -506,6 +522,13 @@ static void parse_flags(int argc, char **argv, struct options *o)
                 bad_usage("--eph-lifetime %s: milliseconds, 0 to %d", optarg, EPH_LIFETIME_MAX_MS);
             }
             o->eph_lifetime_ms = v;
+            break;
+        case OPT_HANDSHAKE_TIMEOUT:
+            if (!parse_uint(optarg, HANDSHAKE_TIMEOUT_MAX_MS, &v) || v < HANDSHAKE_TIMEOUT_MIN_MS) {
+                bad_usage("--handshake-timeout %s: milliseconds, %d to %d", optarg,
+                          HANDSHAKE_TIMEOUT_MIN_MS, HANDSHAKE_TIMEOUT_MAX_MS);
+            }
+            o->handshake_timeout_ms = v;
             break;
         case OPT_NO_ENO:
             o->eno = false;
@@ -669,9 +692,25 @@ static void on_link(struct tc_watch *w, uint32_t events)
     tc_netif_rx();
 }
 
+/* One line a second while SYNs evict half-open connections (a SYN flood,
+ * see tc_lwip_set_syn_evict). */
+static void syn_flood_note(void)
+{
+    static u32_t seen;
+    u32_t n = tc_lwip_syn_evicted();
+
+    if (n != seen) {
+        tc_info("SYN flood: %" PRIu32 " half-open connections evicted in the last second (%" PRIu32
+                " in all)",
+                (u32_t)(n - seen), n);
+        seen = n;
+    }
+}
+
 static void tick(void *arg)
 {
     (void)arg;
+    syn_flood_note();
     tc_netif_tick();
     tc_conn_tick();
     tc_ctl_tick();
@@ -717,6 +756,7 @@ int main(int argc, char **argv)
     }
     tc_stats_start(link);
     lwip_init();
+    tc_lwip_set_syn_evict(true);
     if (tc_netif_start(link, &o.net, err, sizeof(err)) != 0) {
         fatal(err);
     }
@@ -743,6 +783,7 @@ int main(int argc, char **argv)
     memset(&cc, 0, sizeof(cc));
     cc.eno = o.eno;
     cc.eph_lifetime_ms = o.eph_lifetime_ms;
+    cc.handshake_timeout_ms = o.handshake_timeout_ms;
     cc.resume_entries = o.resume_entries;
     cc.resume_lifetime_ms = o.resume_lifetime_s * 1000;
     cc.resume_nonce_len = o.resume_nonce_len;

@@ -13,6 +13,8 @@
 #ifndef TCPCRYPT_TC_LWIP_HOOKS_H
 #define TCPCRYPT_TC_LWIP_HOOKS_H
 
+#include <stdbool.h>
+
 #include "lwip/arch.h"
 #include "lwip/err.h"
 #include "lwip/ip_addr.h"
@@ -71,6 +73,21 @@ struct tc_lwip_hooks {
  * of opt_length and add_opts.
  */
 void tc_lwip_set_hooks(const struct tc_lwip_hooks *hooks);
+
+/*
+ * SYN floods.  lwIP bounds a listener's half-open (SYN_RCVD) connections by
+ * its backlog and drops every SYN beyond it; spoofed SYNs, which are never
+ * completed, would keep a listener full for TCP_SYN_RCVD_TIMEOUT (20 s) at a
+ * rate of a dozen per second.  With eviction on, a SYN that finds the
+ * backlog full instead frees the listener's oldest half-open connection
+ * (silently: no RST towards a forged address), so a real client's handshake
+ * lives as long as the backlog takes to refill, not until the flood stops.
+ * Connections that finished TCP and hold their slot (tcp_backlog_delayed)
+ * are never evicted here.  Off by default (stock lwIP).
+ */
+void tc_lwip_set_syn_evict(bool on);
+/* Half-open connections evicted so far. */
+u32_t tc_lwip_syn_evicted(void);
 
 /*
  * Replace sys_now() (milliseconds from CLOCK_MONOTONIC) with now, so tests
