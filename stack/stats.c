@@ -11,6 +11,14 @@
 #include <time.h>
 
 #include "crypto/err.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
+
+/* Pool names, in lwIP's own order of memp_t. */
+static const char *const pool_names[MEMP_MAX] = {
+#define LWIP_MEMPOOL(name, num, size, desc) [MEMP_##name] = desc,
+#include "lwip/priv/memp_std.h"
+};
 
 struct tc_stats tc_stats;
 
@@ -163,4 +171,26 @@ void tc_stats_end_reason(enum tc_stats_end r, struct tc_ctl_a_reason *out)
 
     /* The caller picks failed[] or aborted[]; count is filled by it. */
     reason(out, k[r][0], k[r][1], 0);
+}
+
+void tc_stats_lwip_memory(struct tc_ctl_a_status *s)
+{
+    s->heap_used = lwip_stats.mem.used;
+    s->heap_max = lwip_stats.mem.max;
+    s->heap_err = lwip_stats.mem.err;
+    s->npools = 0;
+    for (int i = 0; i < MEMP_MAX && s->npools < TC_CTL_A_POOLS; i++) {
+        const struct stats_mem *m = lwip_stats.memp[i];
+        struct tc_ctl_a_pool *p = &s->pools[s->npools];
+
+        if (m == NULL || m->avail == 0) {
+            continue; /* a pool the configuration leaves empty */
+        }
+        snprintf(p->name, sizeof(p->name), "%s", pool_names[i]);
+        p->used = (uint32_t)m->used;
+        p->max = (uint32_t)m->max;
+        p->avail = (uint32_t)m->avail;
+        p->err = m->err;
+        s->npools++;
+    }
 }

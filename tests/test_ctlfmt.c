@@ -194,6 +194,28 @@ static void test_sessions_and_status(void)
     CHECK(strstr(out, "\"keylog\": \"/tmp/a \\\"b\\\"\\\\c\\u000a\"") != NULL);
     CHECK(strstr(out, "\"plain_reasons\": {\"no_eno\": 3}, \"failed_reasons\": {}") != NULL);
     free(out);
+    /* lwIP's memory: the heap and each pool. */
+    s->heap_used = 1536;
+    s->heap_max = 4096;
+    s->npools = 2;
+    snprintf(s->pools[0].name, sizeof(s->pools[0].name), "TCP_PCB");
+    s->pools[0].used = 2;
+    s->pools[0].max = 7;
+    s->pools[0].avail = 16384;
+    snprintf(s->pools[1].name, sizeof(s->pools[1].name), "PBUF_POOL");
+    s->pools[1].avail = 4096;
+    s->pools[1].err = 1;
+    CAPTURE(out, tc_fmt_status(f, s, true));
+    CHECK(strstr(out, ", \"lwip\": {\"heap\": {\"used\": 1536, \"max\": 4096, \"err\": 0}, "
+                      "\"pools\": {\"TCP_PCB\": {\"used\": 2, \"max\": 7, \"avail\": 16384, "
+                      "\"err\": 0}, \"PBUF_POOL\": {\"used\": 0, \"max\": 0, \"avail\": 4096, "
+                      "\"err\": 1}}}}\n") != NULL);
+    free(out);
+    CAPTURE(out, tc_fmt_status(f, s, false));
+    CHECK(strstr(out, "lwip heap                      1536 bytes (peak 4096, refused 0)\n") != NULL);
+    CHECK(strstr(out, "lwip TCP_PCB                   2 of 16384 (peak 7, refused 0)\n") != NULL);
+    CHECK(strstr(out, "lwip PBUF_POOL                 0 of 4096 (peak 0, refused 1)\n") != NULL);
+    free(out);
     free(s);
 }
 
