@@ -293,6 +293,9 @@ struct tc_ctl_a_status {
      * fixed pools (elements): in use, the peak since start, the size, and
      * allocations refused because it was empty. */
     uint64_t heap_used, heap_max, heap_err;
+    /* lwIP's TCP pcbs now: connections (any state but these two), in
+     * TIME-WAIT, listening. */
+    uint64_t tcp_active, tcp_time_wait, tcp_listen;
     uint32_t npools;
     struct tc_ctl_a_pool pools[TC_CTL_A_POOLS];
 };

@@ -12,6 +12,7 @@
 
 #include "crypto/err.h"
 #include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
 /* Pool names, in lwIP's own order of memp_t. */
@@ -178,6 +179,16 @@ void tc_stats_lwip_memory(struct tc_ctl_a_status *s)
     s->heap_used = lwip_stats.mem.used;
     s->heap_max = lwip_stats.mem.max;
     s->heap_err = lwip_stats.mem.err;
+    s->tcp_active = s->tcp_time_wait = s->tcp_listen = 0;
+    for (const struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next) {
+        s->tcp_active++;
+    }
+    for (const struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next) {
+        s->tcp_time_wait++;
+    }
+    for (const struct tcp_pcb_listen *p = tcp_listen_pcbs.listen_pcbs; p != NULL; p = p->next) {
+        s->tcp_listen++;
+    }
     s->npools = 0;
     for (int i = 0; i < MEMP_MAX && s->npools < TC_CTL_A_POOLS; i++) {
         const struct stats_mem *m = lwip_stats.memp[i];
