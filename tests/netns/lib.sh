@@ -168,3 +168,86 @@ wait_listening() {
     done
     fail "nothing listens on port $2 in $1"
 }
+
+# ---- the middlebox relay (tests/mbox/tc-mbox.c) between the two sides
+#
+#   ns A: ... brA -- vA$tag ==veth== mA$tag --+
+#                                   ns $NSM:   tc-mbox mA$tag mB$tag FLAGS
+#   ns B: ... brB -- vB$tag ==veth== mB$tag --+
+#
+# setup_hosts_mbox [tc-mbox flags...]: setup_hosts with tc-mbox in the path
+# (side A is its first interface); then start_daemon A, start_daemon B and
+# wait_reach as usual, or use start_hosts_mbox.  Offloads are off on the
+# relay's interfaces and the hosts' veth ends (full checksums, 1500-byte
+# frames).  Its output goes to $WORK/mbox.log; MBOX_PID is its process.
+# stop_mbox ends it (SIGTERM) so that its counters line is in
+# $WORK/mbox.stats; mbox_count NAME reads one counter from it; start_mbox
+# [flags...] then starts another between the same hosts.
+TC_MBOX=$TC_BUILDDIR/tests/mbox/tc-mbox
+NSM=tcm$tag
+MBOX_PID=
+mbox_cleanup() {
+    set +e
+    ip netns pids "$NSM" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$NSM" 2>/dev/null
+    cleanup
+}
+
+setup_hosts_mbox() {
+    [ -x "$TC_MBOX" ] || fail "no $TC_MBOX (make builds it)"
+    need ethtool
+    trap mbox_cleanup EXIT
+    ip netns add "$NSA"
+    ip netns add "$NSB"
+    ip netns add "$NSM"
+    inns "$NSM" ip link set lo up
+    local side ns
+    for side in A B; do
+        ns=$NSA
+        [ $side = B ] && ns=$NSB
+        ip link add v$side$tag type veth peer name m$side$tag
+        ip link set v$side$tag netns "$ns"
+        ip link set m$side$tag netns "$NSM"
+        setup_side $side
+        inns "$NSM" ethtool -K m$side$tag tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+        inns "$ns" ethtool -K v$side$tag tx off tso off gso off gro off >/dev/null 2>&1 || true
+        inns "$NSM" ip link set m$side$tag up
+    done
+    start_mbox "$@"
+}
+
+# start_mbox [tc-mbox flags...]: (another) tc-mbox between the two sides, once
+# the previous one is stopped (stop_mbox): the hosts and daemons stay up.
+start_mbox() {
+    [ -z "$MBOX_PID" ] || fail "start_mbox: tc-mbox still running (stop_mbox first)"
+    rm -f "$WORK/mbox.stats"
+    ip netns exec "$NSM" "$TC_MBOX" mA$tag mB$tag --stats "$WORK/mbox.stats" "$@" >"$WORK/mbox.log" 2>&1 &
+    MBOX_PID=$!
+    PIDS+=("$MBOX_PID")
+    for _ in $(seq 50); do
+        grep -q relaying "$WORK/mbox.log" 2>/dev/null && return 0
+        kill -0 "$MBOX_PID" 2>/dev/null || fail "tc-mbox exited: $(tail -n1 "$WORK/mbox.log")"
+        sleep 0.1
+    done
+    fail "tc-mbox did not start"
+}
+
+# start_hosts_mbox [tc-mbox flags...]: both daemons (default flags) behind it.
+start_hosts_mbox() {
+    setup_hosts_mbox "$@"
+    start_daemon A
+    start_daemon B
+    wait_reach "$NSB" "$A_IP"
+    wait_reach "$NSA" "$B_IP"
+}
+
+stop_mbox() {
+    [ -n "$MBOX_PID" ] || return 0
+    kill -TERM "$MBOX_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$MBOX_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$MBOX_PID" 2>/dev/null || true
+    MBOX_PID=
+    [ -s "$WORK/mbox.stats" ] || fail "tc-mbox wrote no counters"
+}
+
+mbox_count() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" "$WORK/mbox.stats"; }

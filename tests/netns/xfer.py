@@ -8,7 +8,8 @@ Each side sends BYTES bytes of a deterministic pattern (a plaintext marker
 every kilobyte), half-closes, reads until EOF, and prints one JSON line:
 sha256 of what it sent and received, byte counts, the session ID from
 getsockopt(IPPROTO_TCP, N) or the errno name, and the error that ended the
-read if any.  Exit status: 0 on a clean EOF, 3 when a read failed.
+read if any.  Exit status: 0 on a clean EOF, 3 when a read failed, 4 when the connect
+failed (the line then holds connect_error).
 Plain socket calls only, so under LD_PRELOAD it behaves as any program.
 """
 import errno
@@ -93,7 +94,13 @@ def main(argv):
         sock, _ = ls.accept()
     else:
         host, port, nbytes = argv[2], int(argv[3]), int(argv[4])
-        sock = socket.create_connection((host, port), timeout=60)
+        try:
+            sock = socket.create_connection((host, port), timeout=60)
+        except OSError as e:
+            # One JSON line for a failed connect too (exit status 4).
+            print(json.dumps({"connect_error": errno.errorcode.get(e.errno, str(e.errno))}),
+                  flush=True)
+            return 4
         sock.settimeout(None)
     return run(sock, nbytes, sessid_opt)
 
