@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# A long run through two tcpcryptd: SOAK_CONNS short encrypted connections
-# (SOAK_THREADS at a time, each answer checked byte for byte) and, all the
-# while, SOAK_LONG long connections streaming both ways (every echoed byte
-# checked, a session ID on each).  Before, at the peak and
+# A long run through two tcpcryptd on a lossy path (tests/mbox/tc-mbox
+# between the hosts, SOAK_IMPAIR: by default 1% of TCP segments dropped, 1%
+# duplicated, 1% reordered, seeded; no corruption, which aborts by design):
+# SOAK_CONNS short encrypted connections (SOAK_THREADS at a time, each
+# answer checked byte for byte) and, all the while, SOAK_LONG long
+# connections streaming both ways (every echoed byte checked, a session ID
+# on each).  Before, at the peak and
 # after, each daemon's VmRSS, open descriptors and lwIP memory (tcpcryptctl
 # status --json): afterwards descriptors, connections, lwIP pcbs (the
 # TIME-WAIT ones, which the daemon caps at 128 and lwIP frees 2 MSL later,
@@ -12,8 +15,8 @@
 #
 #   SOAK_CONNS=100000 make check TESTS=tests/netns/soak.sh    # the full run
 #
-# Defaults: 20,000 short connections (2,000 in a sanitizer build), 24 at a
-# time, and 3 long ones.
+# Defaults: 8,000 short connections (800 in a sanitizer build), 24 at a
+# time, and 3 long ones; SOAK_IMPAIR="" for a clean path.
 TEST_NAME=soak
 . "$(dirname "$0")/lib.sh"
 need timeout
@@ -24,11 +27,12 @@ CTL=$TC_BUILDDIR/tools/tcpcryptctl
 
 if grep -qa __asan_init "$TCPCRYPTD"; then
     build=sanitizer
-    conns=${SOAK_CONNS:-2000}
+    conns=${SOAK_CONNS:-800}
 else
     build=plain
-    conns=${SOAK_CONNS:-20000}
+    conns=${SOAK_CONNS:-8000}
 fi
+impair=${SOAK_IMPAIR---drop 1% --dup 1% --reorder 1% --seed 7}
 threads=${SOAK_THREADS:-24}
 nlong=${SOAK_LONG:-3}
 rss_slack=${SOAK_RSS_SLACK_KB:-16384}
@@ -38,13 +42,31 @@ PORT=7020
 LPORT=7030
 SID=$(sessid_opt)
 
-start_hosts
-DPID_A=${PIDS[0]}
-DPID_B=${PIDS[1]}
+# shellcheck disable=SC2086 # the flags are words
+setup_hosts_mbox $impair
+start_daemon A
+DPID_A=${PIDS[-1]}
+start_daemon B
+DPID_B=${PIDS[-1]}
+wait_reach "$NSB" "$A_IP"
+wait_reach "$NSA" "$B_IP"
 for p in $DPID_A $DPID_B; do
     [ "$(cat /proc/$p/comm 2>/dev/null)" = tcpcryptd ] || fail "pid $p is not tcpcryptd"
 done
-say "$build build: $conns short connections ($threads at a time), $nlong long ones"
+# SOAK_PCAP=DIR: capture both hosts' links there (what each daemon sent and
+# received), with the key logs, to look into a failure with the dissector.
+if [ -n "${SOAK_PCAP:-}" ]; then
+    need tcpdump
+    mkdir -p "$SOAK_PCAP"
+    for side in A B; do
+        ns=$NSA
+        [ $side = B ] && ns=$NSB
+        inns "$ns" tcpdump -i v$side$tag -s 0 -U -w "$SOAK_PCAP/$side.pcap" tcp >"$WORK/tcpdump$side.log" 2>&1 &
+        PIDS+=($!)
+    done
+    sleep 1
+fi
+say "$build build: $conns short connections ($threads at a time), $nlong long ones; path: ${impair:-clean}"
 
 # snap SIDE: one line of figures for that side's daemon.
 snap() {
@@ -135,7 +157,7 @@ say "short connections: $ok of $conns answered correctly, $bad wrong answers, $e
 
 # Long connections: every byte back intact, encrypted (a session ID).
 for i in $(seq "$nlong"); do
-    "$PY" - "$WORK/long$i.json" "$i" <<'EOF' || fail "long connection $i: $(cat "$WORK/long$i.json" "$WORK/long$i.log")"
+    "$PY" - "$WORK/long$i.json" "$i" <<'EOF' || { [ -z "${SOAK_PCAP:-}" ] || cp "$WORK"/*.keys "$SOAK_PCAP/"; fail "long connection $i: $(cat "$WORK/long$i.json" "$WORK/long$i.log")"; }
 import json, sys
 r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 assert r["error"] is None and r["wrong_at"] == -1, r
@@ -146,6 +168,14 @@ print("soak: long connection %s: %d bytes out and back intact, session %s..."
 EOF
 done
 say "load ran $(echo "$t2 - $t0" | bc) s (short connections $(echo "$t1 - $t0" | bc) s)"
+# The relay's counters; a clean one carries what is still closing.
+stop_mbox
+say "path: $(cat "$WORK/mbox.stats")"
+if [ -n "$impair" ]; then
+    [ "$(mbox_count dropped)" -gt 0 ] && [ "$(mbox_count duplicated)" -gt 0 ] &&
+        [ "$(mbox_count reordered)" -gt 0 ] || fail "the relay impaired nothing: $(cat "$WORK/mbox.stats")"
+fi
+start_mbox
 
 # Back to the starting level: wait (bounded) for the last connections to
 # finish closing, then compare.
@@ -194,4 +224,7 @@ for side in A B; do
     [ "$enc" = $((conns + nlong)) ] || fail "$side: $enc encrypted connections, expected $((conns + nlong))"
     say "$side: $enc connections encrypted, none plain, failed or aborted; descriptors, connections, pcbs, segments, buffers and heap back at their starting level"
 done
+if [ -n "${SOAK_PCAP:-}" ]; then
+    cp "$WORK/A.keys" "$WORK/B.keys" "$SOAK_PCAP/"
+fi
 say "PASS"
