@@ -62,8 +62,8 @@ static void check_rebuild(const struct tc_eno_syn *s)
     size_t n;
 
     for (size_t k = 0; k < s->nteps; k++) {
-        offers[k] = (struct tc_eno_offer){s->teps[k].id, s->teps[k].v, s->teps[k].data,
-                                          s->teps[k].len};
+        offers[k] =
+            (struct tc_eno_offer){s->teps[k].id, s->teps[k].v, s->teps[k].data, s->teps[k].len};
     }
     n = tc_eno_build_syn(buf, sizeof(buf), s->explicit_global, s->global, offers, s->nteps);
     if (n == 0) {
@@ -89,8 +89,8 @@ static bool refuse_odd(void *ctx, const struct tc_eno_tep *a, const struct tc_en
     return (a->id & 1) == 0;
 }
 
-static void check_negotiation(const struct tc_eno_syn *mine, const struct tc_eno_syn *peer,
-                              bool aa, bool use_rule)
+static void check_negotiation(const struct tc_eno_syn *mine, const struct tc_eno_syn *peer, bool aa,
+                              bool use_rule)
 {
     struct tc_eno_result res;
     tc_eno_tep_valid_fn rule = use_rule ? refuse_odd : NULL;

@@ -96,11 +96,11 @@ static const struct tc_rng sess_rng = {fake_fill, &sess_rand_state};
 /* FUZZ_INPUT_TRACE=1: one line per event on stderr (to check that seeds
  * reach what they are meant to). */
 static bool trace;
-#define TRACE(...)                                                                                 \
-    do {                                                                                           \
-        if (trace) {                                                                               \
-            fprintf(stderr, "fuzz_input: " __VA_ARGS__);                                           \
-        }                                                                                          \
+#define TRACE(...)                                       \
+    do {                                                 \
+        if (trace) {                                     \
+            fprintf(stderr, "fuzz_input: " __VA_ARGS__); \
+        }                                                \
     } while (0)
 
 /* What tcpcryptd's loop does after its events each round: timers, frames
@@ -247,9 +247,8 @@ static void app_write(struct conn *c, size_t len, bool fin)
     size_t flen;
 
     if (c->encrypted) {
-        if (!tc_sess_can_seal(&c->sess) ||
-            tc_sess_seal(&c->sess, fin ? TC_FLAG_FINP : 0, data, len, frame, sizeof(frame),
-                         &flen) != TC_OK) {
+        if (!tc_sess_can_seal(&c->sess) || tc_sess_seal(&c->sess, fin ? TC_FLAG_FINP : 0, data, len,
+                                                        frame, sizeof(frame), &flen) != TC_OK) {
             return;
         }
         if (tcp_sndbuf(c->pcb) >= flen) {
@@ -618,16 +617,18 @@ static void abort_all(void)
 
 static void dump_memory(const char *why)
 {
-    fprintf(stderr,
-            "fuzz_input: %s: heap %zu (start %zu); used: TCP_PCB %u TCP_SEG %u PBUF_POOL %u "
-            "PBUF %u REASSDATA %u IP6_REASSDATA %u ARP_QUEUE %u ND6_QUEUE %u; loopback queue %s\n",
-            why, (size_t)lwip_stats.mem.used, base_heap,
-            (unsigned)lwip_stats.memp[MEMP_TCP_PCB]->used, (unsigned)lwip_stats.memp[MEMP_TCP_SEG]->used,
-            (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used, (unsigned)lwip_stats.memp[MEMP_PBUF]->used,
-            (unsigned)lwip_stats.memp[MEMP_REASSDATA]->used,
-            (unsigned)lwip_stats.memp[MEMP_IP6_REASSDATA]->used,
-            (unsigned)lwip_stats.memp[MEMP_ARP_QUEUE]->used,
-            (unsigned)lwip_stats.memp[MEMP_ND6_QUEUE]->used, nif->loop_first != NULL ? "busy" : "empty");
+    fprintf(
+        stderr,
+        "fuzz_input: %s: heap %zu (start %zu); used: TCP_PCB %u TCP_SEG %u PBUF_POOL %u "
+        "PBUF %u REASSDATA %u IP6_REASSDATA %u ARP_QUEUE %u ND6_QUEUE %u; loopback queue %s\n",
+        why, (size_t)lwip_stats.mem.used, base_heap, (unsigned)lwip_stats.memp[MEMP_TCP_PCB]->used,
+        (unsigned)lwip_stats.memp[MEMP_TCP_SEG]->used,
+        (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->used, (unsigned)lwip_stats.memp[MEMP_PBUF]->used,
+        (unsigned)lwip_stats.memp[MEMP_REASSDATA]->used,
+        (unsigned)lwip_stats.memp[MEMP_IP6_REASSDATA]->used,
+        (unsigned)lwip_stats.memp[MEMP_ARP_QUEUE]->used,
+        (unsigned)lwip_stats.memp[MEMP_ND6_QUEUE]->used,
+        nif->loop_first != NULL ? "busy" : "empty");
 }
 
 static bool memory_back(void)
@@ -692,7 +693,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     IP_ADDR4(&peer, 10, 0, 0, 1);
     c = conn_new(pcb);
     FUZZ_ASSERT(c != NULL);
-    if (tc_eno_lwip_attach(pcb, &opts) != TC_OK || tcp_bind(pcb, IP_ANY_TYPE, ACTIVE_PORT) != ERR_OK ||
+    if (tc_eno_lwip_attach(pcb, &opts) != TC_OK ||
+        tcp_bind(pcb, IP_ANY_TYPE, ACTIVE_PORT) != ERR_OK ||
         tcp_connect(pcb, &peer, PEER_PORT, on_connected) != ERR_OK) {
         (void)conn_abort(c);
     }

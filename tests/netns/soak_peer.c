@@ -294,7 +294,7 @@ static int stream_main(const char *host, int port, const char *stop, double seco
     }
     printf("\"}\n");
     return st.sent > 0 && got == st.sent && wrong < 0 && st.err == 0 && rerr == 0 && sidlen > 0 ? 0
-                                                                                               : 1;
+                                                                                                : 1;
 }
 
 static int listener(int port)
@@ -392,8 +392,9 @@ int main(int argc, char **argv)
             pthread_join(th[t], NULL);
         }
         t1 = now_s();
-        printf("{\"ok\": %ld, \"bad\": %ld, \"errors\": %ld, \"seconds\": %.1f, \"first_errors\": [",
-               atomic_load(&n_ok), atomic_load(&n_bad), atomic_load(&n_err), t1 - t0);
+        printf(
+            "{\"ok\": %ld, \"bad\": %ld, \"errors\": %ld, \"seconds\": %.1f, \"first_errors\": [",
+            atomic_load(&n_ok), atomic_load(&n_bad), atomic_load(&n_err), t1 - t0);
         for (int k = 0; k < n_first; k++) {
             printf("%s\"%s\"", k ? ", " : "", first_errors[k]);
         }
