@@ -38,6 +38,85 @@ def fmt(x, nd=0):
     return "n/a" if x is None else f"{x:,.{nd}f}"
 
 
+AUTH_ROWS = [
+    ("auth_none", "tcpcrypt, no authentication"),
+    ("auth_psk", "tcpcrypt + PSK MAC"),
+    ("auth_cert", "tcpcrypt + ECDSA P-256 signature per connection"),
+    ("auth_pake", "tcpcrypt + SPAKE2 (stored w)"),
+    ("auth_pake_scrypt", "tcpcrypt + SPAKE2, client scrypt per connection"),
+    ("auth_tls13", "TLS 1.3 ECDSA P-256, client verifies"),
+    ("auth_cert_load", "tcpcrypt + signature per connection, under load"),
+    ("auth_batch_load", "tcpcrypt + batch signature, under load"),
+]
+
+
+def auth_section():
+    """The connect-plus-authenticate table (bench/run.sh, part auth), or []."""
+    rows = [r for r in raw if r["kind"] == "conn" and r["row"].startswith("auth_")]
+    if not rows:
+        return []
+    A = []
+
+    def amed(rid, key):
+        v = [float(r[key]) for r in rows if r["row"] == rid and r[key]]
+        return statistics.median(v) if v else None
+
+    base = amed("auth_none", "p50_us")
+    A.append("\n## Connect plus authenticate (libtcpcrypt)\n")
+    A.append("connect() to authentication done and the first reply byte, p50 and p99 over the connections of a "
+             "run (one client at a time unless the clients column says otherwise; TLS: handshake with "
+             "certificate verification); the median over runs of each run's p50 and p99. \"+ auth p50\" (one client): "
+             "the row's p50 minus unauthenticated tcpcrypt's. The two rows under load run several clients at once "
+             "against one server process whose threads share one batch: their latency includes queueing and, "
+             "for the batch, the wait for the window. Server CPU as in the main table.\n")
+    A.append("| method | clients | connections | p50 µs | p99 µs | + auth p50 µs | conn/s | server CPU µs/conn | errors | configuration |")
+    A.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for rid, name in AUTH_ROWS:
+        rr = [r for r in rows if r["row"] == rid]
+        if not rr:
+            continue
+        p50 = amed(rid, "p50_us")
+        one = rr[0]["conc"] == "1"
+        extra = fmt(p50 - base) if one and p50 is not None and base is not None and rid != "auth_none" else ""
+        A.append(f"| {name} | {rr[0]['conc']} | {sum(int(r['conns']) for r in rr):,} | {fmt(p50)} | "
+                 f"{fmt(amed(rid, 'p99_us'))} | {extra} | {fmt(amed(rid, 'cps'))} | "
+                 f"{fmt(amed(rid, 'cpu_us_per_conn'), 1)} | {sum(int(r['errors']) for r in rr)} | {conf.get(rid, '')} |")
+    bp = os.path.join(out, "batch.tsv")
+    bt = list(csv.DictReader(open(bp), delimiter="\t")) if os.path.exists(bp) else []
+    if bt:
+        ses = sum(int(b["sessions"]) for b in bt)
+        sig = sum(int(b["signatures"]) for b in bt)
+        secs_b = sum(float(b["secs"]) for b in bt)
+        per_conn = amed("auth_cert_load", "cps")
+        A.append("")
+        A.append(f"Batch signing ({bt[0]['conc']} clients): {ses:,} sessions authenticated with {sig:,} signatures, "
+                 f"{ses / max(sig, 1):.1f} sessions per signature; {ses / secs_b:,.0f} sessions/s against "
+                 f"{sig / secs_b:,.0f} signatures/s: **{(ses - sig) / secs_b:,.0f} signatures/s saved** "
+                 f"(sessions/s − signatures/s). With one signature per connection under the same load: "
+                 f"{fmt(per_conn)} sessions/s = signatures/s.")
+    dp = os.path.join(out, "derive.txt")
+    if os.path.exists(dp):
+        d = open(dp).read()
+        kv = dict(x.split("=", 1) for x in d.split() if "=" in x)
+        if "derive_p50_us" in kv:
+            A.append("")
+            A.append(f"scrypt alone (tcpcrypt_auth_password_derive(), N = 2^15, r = 8, p = 1): "
+                     f"{float(kv['derive_p50_us']) / 1000:.1f} ms per call (median of {kv.get('derive_n', '?')}); "
+                     "a server storing w (tcpcrypt_auth_password_w) never pays it per connection, a client "
+                     "deriving w from a typed password pays it once per connection.")
+    return A
+
+
+if not any(r["kind"] == "conn" and not r["row"].startswith("auth_") for r in raw):
+    # BENCH_ONLY=auth: the authentication table alone
+    L = ["# tcpcrypt benchmark (`make bench`, BENCH_ONLY=auth)\n", "```\n" + machine + "\n```"]
+    L += auth_section()
+    text = "\n".join(L) + "\n"
+    open(os.path.join(out, "results.md"), "w").write(text)
+    open(os.path.join(out, "results.txt"), "w").write(text)
+    sys.exit(0)
+
+
 L = []
 L.append("# tcpcrypt benchmark (`make bench`)\n")
 L.append("```\n" + machine + "\n```\n")
@@ -75,6 +154,8 @@ for rid, name in ROWS:
     if p50 is None:
         continue
     L.append(f"| {name} | {fmt(p50)} | {fmt(med(rid, 'p99_us', 1))} | {fmt(med(rid, 'cps', 1))} |")
+
+L += auth_section()
 
 # throughput
 T = {r["row"]: r for r in raw if r["kind"] == "tput"}

@@ -8,7 +8,11 @@
 # BENCH_CONC (concurrent clients for the main table, 10), BENCH_WORKERS
 # (server processes sharing the listener, 4), BENCH_SCALE
 # ("1 10 100 1000"), BENCH_TPUT_MAX (bytes, 1 GiB), BENCH_TPUT_SECS (target
-# seconds per throughput run, 8), BENCH_HOLD (idle connections, 1000).
+# seconds per throughput run, 8), BENCH_HOLD (idle connections, 1000),
+# BENCH_AUTH_SECS / BENCH_AUTH_RUNS (the authentication table: seconds per
+# run, 2, and runs per row, 3), BENCH_AUTH_CONC (clients of the batch-signing
+# rows, 8), BENCH_AUTH_WINDOW_US (batch window, 5000), BENCH_ONLY=main|auth
+# (one part only; the report has that part's tables).
 TEST_NAME=bench
 . "$TC_SRCDIR/tests/netns/lib.sh"
 need openssl taskset python3
@@ -25,6 +29,12 @@ TPUT_MAX=${BENCH_TPUT_MAX:-1073741824}
 TPUT_SECS=${BENCH_TPUT_SECS:-8}
 HOLD=${BENCH_HOLD:-1000}
 WORKERS=${BENCH_WORKERS:-4}
+AUTH_SECS=${BENCH_AUTH_SECS:-2}
+AUTH_RUNS=${BENCH_AUTH_RUNS:-3}
+AUTH_CONC=${BENCH_AUTH_CONC:-8}
+AUTH_WINDOW=${BENCH_AUTH_WINDOW_US:-5000}
+ONLY=${BENCH_ONLY:-}
+part() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 PORT=7300
 HZ=$(getconf CLK_TCK)
 SCPU=1 # server side: server program and daemon A
@@ -93,8 +103,10 @@ fresh_daemons() { daemons "$DFA" "$DFB"; }
 # server_start tc|kernel args...: the server ($WORKERS processes) in ns A on
 # CPU $SCPU; sets SP (their pids).
 server_start() {
-    local via=$1
+    local via=$1 want=$WORKERS
     shift
+    # a later --workers in the arguments overrides $WORKERS: that many "ready" lines
+    [[ " $* " =~ " --workers "([0-9]+)" " ]] && want=${BASH_REMATCH[1]}
     rm -f "$WORK/srv.out"
     if [ "$via" = tc ]; then
         inns "$NSA" taskset -c $SCPU "$TCPCRYPT_RUN" --daemon "$WORK/A.sock" -- \
@@ -104,7 +116,7 @@ server_start() {
     fi
     SRV_JOB=$!
     for _ in $(seq 100); do
-        [ "$(grep -c ready "$WORK/srv.out" 2>/dev/null)" -ge "$WORKERS" ] && break
+        [ "$(grep -c ready "$WORK/srv.out" 2>/dev/null || true)" -ge "$want" ] 2>/dev/null && break
         sleep 0.05
     done
     SP=$(awk '/ready/ {print $2}' "$WORK/srv.out" | tr '\n' ' ')
@@ -140,7 +152,8 @@ conn_run() {
     server_start "$via" $sargs
     t0=$(($(ticks $SP) + $([ "$via" = tc ] && ticks "$DA" || echo 0)))
     # shellcheck disable=SC2086
-    out=$(client "$via" -c "$conc" -t "$SECS" $cargs 2>>"$WORK/cli.log") || fail "$row: client failed: $out $(tail -n3 "$WORK/cli.log")"
+    out=$(client "$via" -c "$conc" -t "${RUN_SECS:-$SECS}" $cargs 2>>"$WORK/cli.log") || fail "$row: client failed: $out $(tail -n3 "$WORK/cli.log")"
+    LAST_OUT=$out
     sleep 0.2
     t1=$(($(ticks $SP) + $([ "$via" = tc ] && ticks "$DA" || echo 0)))
     server_stop
@@ -185,11 +198,13 @@ tput() {
 ECDSA="--mode tls --cert $OUT/ecdsa.crt --key $OUT/ecdsa.key"
 RSA="--mode tls --cert $OUT/rsa.crt --key $OUT/rsa.key"
 
+KCONF="kernel $KA_IP <- kernel $KB_IP, no preload"
+NC="--resume-cache 0"
 setup_hosts
 daemons "" ""
 
+if part main; then
 # --- kernel TCP and TLS: no preload, kernel addresses ------------------------------
-KCONF="kernel $KA_IP <- kernel $KB_IP, no preload"
 row kernel kernel "--mode tcp" "--mode tcp" "$KCONF; plain TCP"
 row tls13_ecdsa kernel "$ECDSA" "--mode tls" "$KCONF; OpenSSL TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256 cert, full handshake"
 row tls13_rsa kernel "$RSA" "--mode tls" "$KCONF; OpenSSL TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, RSA-2048 cert, full handshake"
@@ -223,7 +238,6 @@ say "memory: $held idle connections: daemon A RSS $rss0 -> $rss1 KiB, daemon B $
 
 # Rows of fresh key exchanges run with --resume-cache 0: the client
 # reconnects to the same server, which resumption would otherwise serve.
-NC="--resume-cache 0"
 daemons "$NC" "$NC"
 row tc_reuse tc "--mode tcp" "--mode tcp --count-resumed" "tcpcrypt-run both ends; $DCONF (default --eph-lifetime 1000 ms: the passive opener reuses its ephemeral key)"
 tput tput_tc tc "--mode tcp" "" "tcpcrypt-run both ends, default AEAD AES-128-GCM"
@@ -269,9 +283,73 @@ tput tput_tls13 kernel "$ECDSA" "--mode tls" "kernel TCP + OpenSSL TLS 1.3 TLS_A
 if "$TCPCRYPTD" --help 2>&1 | grep -q -- '--dpdk' && ! "$TCPCRYPTD" --dpdk x 2>&1 | grep -q "built without DPDK"; then
     for p in $DA $DB; do kill "$p" 2>/dev/null; done
     for p in $DA $DB; do wait "$p" 2>/dev/null || true; done
+    DA='' DB='' # stopped: the authentication part starts its own
     BENCH_BYTES=${BENCH_DPDK_BYTES:-268435456} bash "$TC_SRCDIR/bench/dpdk.sh" >"$OUT/dpdk.log" 2>&1 ||
         say "DPDK rows failed: $(tail -n 3 "$OUT/dpdk.log")"
     sed -n '/^DPDK net_memif/,$p' "$OUT/dpdk.log" >"$OUT/dpdk.txt"
+fi
+
+fi
+
+# --- connect plus authenticate (libtcpcrypt, include/tcpcrypt/auth.h) ---------------
+# One client at a time: connect() to authentication done and the reply read,
+# for each method, beside unauthenticated tcpcrypt and TLS 1.3 with the
+# client verifying the same certificate.  Then batch signing against one
+# signature per connection under $AUTH_CONC concurrent clients.  The daemons
+# run with the default key reuse and no resumption (--resume-cache 0), as
+# the tc_reuse row: every connection makes a key exchange.
+if part auth; then
+    # a CA and a server certificate (ECDSA P-256) naming the server, for
+    # tcpcrypt_auth_cert_client() and the verifying TLS client alike
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=bench-ca -keyout "$OUT/ca.key" -out "$OUT/ca.crt" >/dev/null 2>&1 || fail "CA cert"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj /CN=bench-server -keyout "$OUT/auth.key" -out "$OUT/auth.csr" >/dev/null 2>&1 || fail "auth CSR"
+    printf 'subjectAltName=DNS:bench-server,IP:%s,IP:%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' \
+        "$A_IP" "$KA_IP" >"$OUT/auth.ext"
+    openssl x509 -req -in "$OUT/auth.csr" -CA "$OUT/ca.crt" -CAkey "$OUT/ca.key" -CAcreateserial \
+        -days 2 -extfile "$OUT/auth.ext" -out "$OUT/auth.crt" >/dev/null 2>&1 || fail "auth cert"
+    CERTS="--cert $OUT/auth.crt --key $OUT/auth.key"
+    VERIFY="--ca $OUT/ca.crt --auth-host bench-server"
+    RUN_SECS=$AUTH_SECS
+    # auth_row ID VIA CONC "server args" "client args" "configuration"
+    auth_row() {
+        local r
+        CONF[$1]=$6
+        for r in $(seq "$AUTH_RUNS"); do
+            conn_run "$1" "$2" "$3" "$4" "$5" "$r"
+            if grep -q '^batch ' "$WORK/srv.out" 2>/dev/null; then
+                printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$3" "$r" \
+                    "$(kv sessions "$(grep '^batch ' "$WORK/srv.out")")" \
+                    "$(kv signatures "$(grep '^batch ' "$WORK/srv.out")")" "$(kv secs "$LAST_OUT")" >>"$OUT/batch.tsv"
+                say "$1 run $r: $(grep '^batch ' "$WORK/srv.out")"
+            fi
+        done
+    }
+    printf 'row\tconc\trun\tsessions\tsignatures\tsecs\n' >"$OUT/batch.tsv"
+    daemons "$NC" "$NC"
+    auth_row auth_none tc 1 "--mode tcp" "--mode tcp" "tcpcrypt-run both ends; $DCONF; no authentication"
+    auth_row auth_psk tc 1 "--mode tcp --auth psk" "--mode tcp --auth psk" \
+        "tcpcrypt_auth_psk() both ends (HMAC-SHA256 over role and session ID, 32-byte key)"
+    auth_row auth_cert tc 1 "--mode tcp --auth cert $CERTS" "--mode tcp --auth cert $VERIFY" \
+        "tcpcrypt_auth_cert_server() (one ECDSA P-256 signature per connection) / tcpcrypt_auth_cert_client() (chain to the CA, name, signature)"
+    auth_row auth_pake tc 1 "--mode tcp --auth password" "--mode tcp --auth password-w" \
+        "tcpcrypt_auth_password_w() both ends: SPAKE2 P-256 with w derived once at start"
+    auth_row auth_pake_scrypt tc 1 "--mode tcp --auth password" "--mode tcp --auth password" \
+        "client tcpcrypt_auth_password() (scrypt on every connection) / server tcpcrypt_auth_password_w() (stored w)"
+    auth_row auth_tls13 kernel 1 "--mode tls $CERTS" "--mode tls $VERIFY" \
+        "$KCONF; OpenSSL TLS 1.3, ECDSA P-256 certificate, the client verifies chain and name"
+    # under load: $AUTH_CONC clients, one server process with as many threads
+    auth_row auth_cert_load tc "$AUTH_CONC" "--mode tcp --workers 1 --threads $AUTH_CONC --auth cert $CERTS" \
+        "--mode tcp --auth cert $VERIFY" "$AUTH_CONC clients; one server process, $AUTH_CONC threads, one signature per connection"
+    auth_row auth_batch_load tc "$AUTH_CONC" \
+        "--mode tcp --workers 1 --threads $AUTH_CONC --auth batch --batch-window-us $AUTH_WINDOW $CERTS" \
+        "--mode tcp --auth cert $VERIFY" \
+        "$AUTH_CONC clients; one server process, $AUTH_CONC threads sharing tcpcrypt_auth_cert_server_batch(), window $AUTH_WINDOW µs"
+    # scrypt alone (tcpcrypt_auth_password_derive), no network
+    taskset -c $CCPU "$CLIENT" --derive-bench 5 >"$OUT/derive.txt" 2>>"$WORK/cli.log" || fail "derive bench"
+    say "scrypt: $(cat "$OUT/derive.txt")"
+    RUN_SECS=
 fi
 
 for k in "${!CONF[@]}"; do printf '%s\t%s\n' "$k" "${CONF[$k]}"; done >"$OUT/conf.tsv"

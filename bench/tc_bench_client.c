@@ -11,6 +11,17 @@
  *   tc_bench_client --host H --port P --hold N
  *       opens N connections, prints "held N", and keeps them idle until killed.
  *
+ *   --auth psk|cert|password|password-w (under tcpcrypt-run): after connect()
+ *       and before the request, authenticate the session with libtcpcrypt
+ *       (<tcpcrypt/auth.h>), inside the timed part: a shared key; the
+ *       server's signature (per connection or batched) checked against --ca
+ *       for --auth-host; SPAKE2 with scrypt on every connection (password) or
+ *       with w derived once at start (password-w).
+ *   --mode tls --ca FILE --auth-host NAME: the TLS client verifies the
+ *       server's chain and name, as --auth cert does.
+ *   tc_bench_client --derive-bench N
+ *       times N calls of tcpcrypt_auth_password_derive() (scrypt).
+ *
  * Prints one line of key=value pairs. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,10 +40,52 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcpcrypt/auth.h"
 #include "tcpcrypt/tcpcrypt.h"
 
 #define MSG 64
 #define BUFSZ (256 * 1024)
+
+/* Shared with bench/tc_bench_server.c. */
+#define BENCH_PSK "tcpcrypt-bench-preshared-key-32B" /* 32 bytes */
+#define BENCH_PASSWORD "correct horse battery staple"
+#define BENCH_A_ID "bench-client"
+#define BENCH_B_ID "bench-server"
+
+enum auth_mode { AUTH_NONE, AUTH_PSK, AUTH_CERT, AUTH_PASSWORD, AUTH_PASSWORD_W };
+
+static enum auth_mode g_auth = AUTH_NONE;
+static const char *g_ca, *g_auth_host;
+static unsigned char g_w[TCPCRYPT_AUTH_W_LEN];
+static atomic_long g_auth_failed;
+
+/* 0 when the session is authenticated (or no authentication is asked). */
+static int authenticate(int fd)
+{
+    int rc;
+
+    switch (g_auth) {
+    case AUTH_PSK:
+        rc = tcpcrypt_auth_psk(fd, NULL, BENCH_PSK, strlen(BENCH_PSK));
+        break;
+    case AUTH_CERT:
+        rc = tcpcrypt_auth_cert_client(fd, NULL, g_ca, g_auth_host);
+        break;
+    case AUTH_PASSWORD:
+        rc = tcpcrypt_auth_password(fd, NULL, BENCH_PASSWORD, BENCH_A_ID, BENCH_B_ID);
+        break;
+    case AUTH_PASSWORD_W:
+        rc = tcpcrypt_auth_password_w(fd, NULL, g_w, BENCH_A_ID, BENCH_B_ID);
+        break;
+    default:
+        return 0;
+    }
+    if (rc != TCPCRYPT_AUTH_OK && atomic_fetch_add(&g_auth_failed, 1) < 3) {
+        fprintf(stderr, "tc_bench_client: authentication failed: %s\n",
+                tcpcrypt_auth_strerror(rc));
+    }
+    return rc == TCPCRYPT_AUTH_OK ? 0 : -1;
+}
 
 static struct sockaddr_in g_sin;
 static SSL_CTX *g_ctx;
@@ -107,8 +160,12 @@ static int one_conn(SSL_SESSION **sess, uint64_t payload, unsigned char *buf, do
             goto out;
         if (sess != NULL && *sess != NULL)
             SSL_set_session(ssl, *sess);
+        if (g_auth_host != NULL && SSL_set1_host(ssl, g_auth_host) != 1)
+            goto out;
         if (SSL_connect(ssl) != 1)
             goto out;
+    } else if (authenticate(fd) != 0) {
+        goto out;
     }
     memset(req, 'Q', sizeof(req));
     for (i = 0; i < 8; i++)
@@ -196,8 +253,8 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *host = NULL, *mode = "tcp";
-    int port = 7100, conc = 1, tls12 = 0, i;
+    const char *host = NULL, *mode = "tcp", *auth = "none";
+    int port = 7100, conc = 1, tls12 = 0, i, derive_n = 0;
     long hold = 0;
     double secs = 0, t0, t1;
     unsigned long long bytes = 0;
@@ -229,12 +286,66 @@ int main(int argc, char **argv)
             g_resume = 1;
         else if (strcmp(argv[i], "--count-resumed") == 0)
             g_count_tc = 1;
+        else if (strcmp(argv[i], "--auth") == 0 && i + 1 < argc)
+            auth = argv[++i];
+        else if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
+            g_ca = argv[++i];
+        else if (strcmp(argv[i], "--auth-host") == 0 && i + 1 < argc)
+            g_auth_host = argv[++i];
+        else if (strcmp(argv[i], "--derive-bench") == 0 && i + 1 < argc)
+            derive_n = atoi(argv[++i]);
         else
-            host = NULL, i = argc;
+            host = NULL, i = argc, derive_n = 0;
+    }
+    if (derive_n > 0) {
+        /* scrypt's cost alone: what tcpcrypt_auth_password() adds on each
+         * side over tcpcrypt_auth_password_w(). */
+        double *d = calloc((size_t)derive_n, sizeof(double));
+        if (d == NULL)
+            return 1;
+        for (i = 0; i < derive_n; i++) {
+            t0 = now();
+            if (tcpcrypt_auth_password_derive(BENCH_PASSWORD, BENCH_A_ID, BENCH_B_ID, g_w) !=
+                TCPCRYPT_AUTH_OK) {
+                fprintf(stderr, "tc_bench_client: tcpcrypt_auth_password_derive failed\n");
+                return 1;
+            }
+            d[i] = now() - t0;
+        }
+        qsort(d, (size_t)derive_n, sizeof(double), cmp);
+        printf("derive_n=%d derive_p50_us=%.0f derive_max_us=%.0f\n", derive_n,
+               d[derive_n / 2] * 1e6, d[derive_n - 1] * 1e6);
+        free(d);
+        return 0;
+    }
+    if (strcmp(auth, "none") == 0) {
+        g_auth = AUTH_NONE;
+    } else if (strcmp(auth, "psk") == 0) {
+        g_auth = AUTH_PSK;
+    } else if (strcmp(auth, "cert") == 0) {
+        g_auth = AUTH_CERT;
+        if (g_ca == NULL || g_auth_host == NULL) {
+            fprintf(stderr, "tc_bench_client: --auth cert needs --ca and --auth-host\n");
+            return 2;
+        }
+    } else if (strcmp(auth, "password") == 0) {
+        g_auth = AUTH_PASSWORD;
+    } else if (strcmp(auth, "password-w") == 0) {
+        g_auth = AUTH_PASSWORD_W;
+        if (tcpcrypt_auth_password_derive(BENCH_PASSWORD, BENCH_A_ID, BENCH_B_ID, g_w) !=
+            TCPCRYPT_AUTH_OK) {
+            fprintf(stderr, "tc_bench_client: tcpcrypt_auth_password_derive failed\n");
+            return 1;
+        }
+    } else {
+        fprintf(stderr, "tc_bench_client: unknown --auth %s\n", auth);
+        return 2;
     }
     if (host == NULL || conc < 1 || (g_total < 0 && secs <= 0 && bytes == 0 && hold == 0)) {
         fprintf(stderr, "usage: tc_bench_client --host H --port P [--mode tcp|tls] [-c C] "
-                        "[-n N | -t SECONDS | --bytes X | --hold N] [--tls12] [--resume] [--count-resumed]\n");
+                        "[-n N | -t SECONDS | --bytes X | --hold N] [--tls12] [--resume] [--count-resumed]\n"
+                        "       [--auth none|psk|cert|password|password-w] [--ca FILE] [--auth-host NAME]\n"
+                        "       tc_bench_client --derive-bench N\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -251,7 +362,16 @@ int main(int argc, char **argv)
             return 1;
         SSL_CTX_set_min_proto_version(g_ctx, tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
         SSL_CTX_set_max_proto_version(g_ctx, tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
-        SSL_CTX_set_verify(g_ctx, SSL_VERIFY_NONE, NULL); /* server cost is what we measure */
+        if (g_ca != NULL) {
+            /* Verify the chain and (--auth-host) the name, as --auth cert does. */
+            if (SSL_CTX_load_verify_locations(g_ctx, g_ca, NULL) != 1) {
+                fprintf(stderr, "tc_bench_client: cannot load %s\n", g_ca);
+                return 1;
+            }
+            SSL_CTX_set_verify(g_ctx, SSL_VERIFY_PEER, NULL);
+        } else {
+            SSL_CTX_set_verify(g_ctx, SSL_VERIFY_NONE, NULL); /* server cost is what we measure */
+        }
         if (!tls12)
             SSL_CTX_set_ciphersuites(g_ctx, "TLS_AES_128_GCM_SHA256");
         SSL_CTX_set_session_cache_mode(g_ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
@@ -306,12 +426,19 @@ int main(int argc, char **argv)
         return 1;
     n = 0;
     for (i = 0; i < conc; i++) {
-        memcpy(all + n, w[i].lat, w[i].nlat * sizeof(double));
+        if (w[i].nlat > 0)
+            memcpy(all + n, w[i].lat, w[i].nlat * sizeof(double));
         n += w[i].nlat;
     }
     qsort(all, n, sizeof(double), cmp);
     printf("conns=%zu errors=%ld resumed=%ld secs=%.3f cps=%.1f p50_us=%.0f p99_us=%.0f\n", n,
            (long)atomic_load(&g_errors), (long)atomic_load(&g_resumed), t1 - t0,
            (double)n / (t1 - t0), n ? all[n / 2] * 1e6 : 0, n ? all[n * 99 / 100] * 1e6 : 0);
+    for (i = 0; i < conc; i++)
+        free(w[i].lat);
+    free(w);
+    free(all);
+    if (g_ctx != NULL)
+        SSL_CTX_free(g_ctx);
     return n > 0 ? 0 : 1;
 }

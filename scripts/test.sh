@@ -2,7 +2,8 @@
 # Every test: builds what is missing (scripts/setup.sh), then
 #   1. make check in build/ (gcc, warnings as errors)
 #   2. the Python implementation regenerates the vector file byte for byte,
-#      and a changed RFC 8548 constant in either implementation is caught
+#      and a changed RFC 8548 constant in either implementation is caught;
+#      a changed RFC 9382 detail in auth/spake2.c is caught by test_spake2
 #   3. make check again in build-asan/ (clang, AddressSanitizer + UBSan)
 #   4. each libFuzzer target for TC_FUZZ_SECONDS (default 20) seconds, from
 #      the seeds in tests/fuzz/corpus/<target>/
@@ -36,6 +37,9 @@ echo "gen_vectors.py: identical"
 
 say "a wrong protocol constant on either side fails the vectors"
 bash tests/mutants.sh
+
+say "SPAKE2: a wrong RFC 9382 detail in auth/spake2.c fails tests/test_spake2"
+bash tests/spake2_mutants.sh
 
 say "sanitizers: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/, clang-14)"
 mkdir -p build-asan

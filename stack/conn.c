@@ -49,7 +49,8 @@
 /* No neighbour answer this long after connect(): EHOSTUNREACH, as the
  * kernel reports after its three ARP probes. */
 #define UNREACH_MS 3000
-/* lwIP calls the poll callback every POLL_TICKS * 500 ms. */
+/* lwIP calls the poll callback every POLL_TICKS slow ticks (TCP_SLOW_INTERVAL
+ * ms each, lwipopts.h). */
 #define POLL_TICKS 2
 
 static struct tc_conn_config config;

@@ -28,6 +28,12 @@
  * `s` may be NULL: the session ID and role are then read from the socket
  * (TCP_CRYPT_SESSID, TCP_CRYPT_ROLE; the program runs under tcpcrypt-run).
  * A caller that learned them elsewhere passes them in.
+ *
+ * Each exchange ends with a verdict message from each side that checked
+ * something, so a call that returns TCPCRYPT_AUTH_OK knows the peer
+ * accepted too, and a peer that refused makes it return
+ * TCPCRYPT_AUTH_EREJECTED rather than see a bare close.  The wire format
+ * is described in auth/wire.h of the source tree.
  */
 #ifndef TCPCRYPT_AUTH_H
 #define TCPCRYPT_AUTH_H
@@ -65,7 +71,9 @@ enum {
                                        * password) */
     TCPCRYPT_AUTH_EREJECTED = -15,    /* the peer reported that it rejected us */
     TCPCRYPT_AUTH_ECONFIG = -16,      /* bad argument, unreadable key, CA or cert file */
-    TCPCRYPT_AUTH_ENOTAWARE = -17,    /* the peer is not tcpcrypt-aware (a = 0) */
+    TCPCRYPT_AUTH_ENOTAWARE = -17,    /* the peer is not tcpcrypt-aware (a = 0); for
+                                       * applications that act on tcpcrypt_aa_peer()
+                                       * (the calls here do not return it) */
     TCPCRYPT_AUTH_EINTERNAL = -18     /* out of memory, library failure */
 };
 
@@ -85,13 +93,17 @@ int tcpcrypt_session_get(int fd, struct tcpcrypt_session *s);
 
 /* ---- 1. a shared secret: mutual authentication ----
  * Each side sends HMAC-SHA256(key, label || own role || session ID) and
- * checks the peer's in constant time.  keylen >= 16. */
+ * checks the peer's in constant time.  16 <= keylen <= 4096, else
+ * TCPCRYPT_AUTH_ECONFIG. */
 int tcpcrypt_auth_psk(int fd, const struct tcpcrypt_session *s, const void *key, size_t keylen);
 
 /* ---- 2. a server certificate: server authentication ----
  * The server signs (its role, session ID) with the private key of its X.509
  * certificate; the client checks the chain against ca_file, the validity
- * dates and host (DNS name or IP address), then the signature. */
+ * dates and host (DNS name or IP address), then the signature.
+ * tcpcrypt_auth_cert_client() requires host (NULL or "" is
+ * TCPCRYPT_AUTH_ECONFIG): an IPv4 or IPv6 literal is matched against the
+ * certificate's IP addresses, anything else against its DNS names. */
 struct tcpcrypt_auth_signer;
 /* cert_file: PEM, the server certificate then any intermediates;
  * key_file: its PEM private key (RSA, ECDSA or Ed25519).  NULL on error
@@ -111,7 +123,10 @@ int tcpcrypt_auth_cert_client(int fd, const struct tcpcrypt_session *s, const ch
  * client receives the root's signature and its own inclusion path, and
  * tcpcrypt_auth_cert_client() verifies either form.  The call blocks its
  * thread until its batch is signed; any number of threads may use one
- * batch object.
+ * batch object.  window_us <= 10 s, 1 <= max_batch <= 65536, else
+ * TCPCRYPT_AUTH_ECONFIG; the signer must outlive the batch, and
+ * tcpcrypt_auth_batch_free() is called once no thread is inside the batch
+ * any more.  The statistics count the sessions of each signed batch.
  */
 struct tcpcrypt_auth_batch;
 struct tcpcrypt_auth_batch *tcpcrypt_auth_batch_new(struct tcpcrypt_auth_signer *signer,

@@ -6,7 +6,7 @@
  * Forwards every Ethernet frame between two interfaces (two AF_PACKET raw
  * sockets, as a two-port bridge would) and applies to IPv4 TCP segments the
  * behaviours of middleboxes seen on real paths (RFC 8547 §8.1 and §9,
- * RFC 8548 §6).  Other frames (ARP, IPv6, ICMP) pass unchanged.  Checksums
+ * RFC 8548 §8).  Other frames (ARP, IPv6, ICMP) pass unchanged.  Checksums
  * (IPv4 header and TCP) are recomputed on every segment the relay changes.
  *
  * Option stripping (the ENO option, kind 69, is overwritten with NOPs, as
@@ -56,7 +56,8 @@
  * Output:
  *   --stats FILE         the counters line, written at exit
  *   --verbose            one line per modified segment
- * On SIGTERM or SIGINT it prints one line of counters to stdout and exits 0:
+ * On SIGUSR1 it prints the counters line (and rewrites --stats) and goes on;
+ * on SIGTERM or SIGINT it prints one line of counters to stdout and exits 0:
  *   tc-mbox: frames=F tcp=T forwarded=W modified=M eno_stripped=S ... dropped=D
  * One error line and exit status 1 for bad arguments or interfaces.
  *
@@ -125,11 +126,14 @@ static struct {
         corrupted, overflow;
 } st;
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    if (sig == SIGUSR1) {
+        report = 1;
+    } else {
+        stop = 1;
+    }
 }
 
 /* xorshift64*: reproducible draws from --seed. */
@@ -370,9 +374,10 @@ static struct flow *flow_of(const struct seg *s, int *dir)
         } else {
             continue;
         }
-        /* A new SYN on the same four-tuple starts a new flow. */
+        /* A SYN on the same four-tuple (a retransmission or a new
+         * connection) starts the flow afresh in the same slot. */
         if ((s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-            break;
+            goto fresh;
         }
         return fl;
     }
@@ -380,6 +385,7 @@ static struct flow *flow_of(const struct seg *s, int *dir)
         return NULL;
     }
     fl = &flows[flow_next++ % FLOWS_MAX];
+fresh:
     memset(fl, 0, sizeof(*fl));
     fl->used = true;
     fl->cip = src;
@@ -871,6 +877,29 @@ static void stats_line(FILE *out)
             st.overflow);
 }
 
+/* The counters line to stdout and to --stats: 0, or -1 after one error line. */
+static int write_stats(void)
+{
+    FILE *f;
+
+    stats_line(stdout);
+    fflush(stdout);
+    if (cfg.stats_file == NULL) {
+        return 0;
+    }
+    f = fopen(cfg.stats_file, "w");
+    if (f == NULL) {
+        fprintf(stderr, "tc-mbox: %s: %s\n", cfg.stats_file, strerror(errno));
+        return -1;
+    }
+    stats_line(f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "tc-mbox: %s: write failed\n", cfg.stats_file);
+        return -1;
+    }
+    return 0;
+}
+
 static int usage(const char *msg)
 {
     fprintf(stderr, "tc-mbox: %s (usage: tc-mbox IF_A IF_B [options], see tests/mbox/tc-mbox.c)\n",
@@ -1076,6 +1105,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     printf("tc-mbox: relaying %s <-> %s\n", ifs[0], ifs[1]);
     fflush(stdout);
 
@@ -1105,6 +1135,10 @@ int main(int argc, char **argv)
             }
         }
         timers(now_ms());
+        if (report) {
+            report = 0;
+            (void)write_stats();
+        }
     }
     /* Whatever is held or queued leaves before the counters are final. */
     for (int p = 0; p < 2; p++) {
@@ -1114,19 +1148,5 @@ int main(int argc, char **argv)
     while (q_len > 0) {
         flush_queue(UINT64_MAX);
     }
-    stats_line(stdout);
-    fflush(stdout);
-    if (cfg.stats_file != NULL) {
-        FILE *f = fopen(cfg.stats_file, "w");
-
-        if (f == NULL) {
-            fprintf(stderr, "tc-mbox: %s: %s\n", cfg.stats_file, strerror(errno));
-            return 1;
-        }
-        stats_line(f);
-        if (fclose(f) != 0) {
-            return 1;
-        }
-    }
-    return 0;
+    return write_stats() == 0 ? 0 : 1;
 }

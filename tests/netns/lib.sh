@@ -103,6 +103,7 @@ start_daemon() {
     shift
     ns=$NSA ip=$A_IP
     [ "$side" = B ] && ns=$NSB ip=$B_IP
+    [ "$side" = M ] && ns=$NSM ip=$M_IP
     ip netns exec "$ns" "$TCPCRYPTD" --tap tap$side --addr "$ip/24" --control "$WORK/$side.sock" \
         --keylog "$WORK/$side.keys" "$@" >"$WORK/daemon$side.log" 2>&1 &
     PIDS+=($!)
@@ -128,6 +129,7 @@ run_tc() {
     local side=$1 ns=$NSA
     shift
     [ "$side" = B ] && ns=$NSB
+    [ "$side" = M ] && ns=$NSM
     inns "$ns" "$TCPCRYPT_RUN" --daemon "$WORK/$side.sock" -- "$@"
 }
 
@@ -169,6 +171,53 @@ wait_listening() {
     fail "nothing listens on port $2 in $1"
 }
 
+# ---- a third host (tests/netns/auth_mitm.sh): M, a man in the middle
+#
+#   ns A: tcpcryptd 10.78.0.1 --tap-- brA --veth--+
+#   ns M: tcpcryptd 10.78.0.3 --tap-- brM (kernel 10.78.0.13), both veths
+#   ns B: tcpcryptd 10.78.0.2 --tap-- brB --veth--+
+#
+# One Ethernet segment through M's bridge: A and B still reach each other
+# directly, and M's own daemon serves programs run there (run_tc M).
+NSM=tcm$tag
+M_IP=10.78.0.3
+KM_IP=10.78.0.13
+
+cleanup_mid() {
+    set +e
+    ip netns pids "$NSM" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$NSM" 2>/dev/null
+}
+
+# start_three_hosts [daemon flags]: A, B and M with their daemons.
+start_three_hosts() {
+    trap 'cleanup_mid; cleanup' EXIT
+    ip netns add "$NSA"
+    ip netns add "$NSB"
+    ip netns add "$NSM"
+    ip link add vA$tag type veth peer name wA$tag
+    ip link add vB$tag type veth peer name wB$tag
+    ip link set vA$tag netns "$NSA"
+    ip link set vB$tag netns "$NSB"
+    ip link set wA$tag netns "$NSM"
+    ip link set wB$tag netns "$NSM"
+    setup_side A
+    setup_side B
+    inns "$NSM" ip link set lo up
+    inns "$NSM" ip link add brM type bridge
+    inns "$NSM" ip tuntap add dev tapM mode tap
+    for l in tapM wA$tag wB$tag; do inns "$NSM" ip link set "$l" master brM; done
+    inns "$NSM" ip addr add "$KM_IP/24" dev brM
+    for l in brM tapM wA$tag wB$tag; do inns "$NSM" ip link set "$l" up; done
+    start_daemon A "$@"
+    start_daemon B "$@"
+    start_daemon M "$@"
+    wait_reach "$NSA" "$B_IP"
+    wait_reach "$NSB" "$A_IP"
+    wait_reach "$NSM" "$A_IP"
+    wait_reach "$NSM" "$B_IP"
+    wait_reach "$NSA" "$M_IP"
+}
 # ---- the middlebox relay (tests/mbox/tc-mbox.c) between the two sides
 #
 #   ns A: ... brA -- vA$tag ==veth== mA$tag --+
