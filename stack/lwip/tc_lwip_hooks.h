@@ -95,6 +95,10 @@ u32_t tc_lwip_syn_evicted(void);
  * before lwip_init().
  */
 void tc_lwip_set_clock(u32_t (*now)(void));
+/* Replace lwIP's random numbers (ISNs, ephemeral ports, ND delays) with
+ * rand, so a fuzz target replays an input exactly; NULL restores
+ * getrandom().  Never in the daemon. */
+void tc_lwip_set_rand(uint32_t (*rand)(void));
 
 /* ---- called only by lwIP (through the macros in lwipopts.h) ---- */
 
