@@ -166,7 +166,7 @@
  * 4.6-11.8 s with 500 ms ticks and 2.6-5.4 s with 200 ms (tests/mbox,
  * three seeds).  Timeouts given in milliseconds (SYN retries, keepalive,
  * TIME-WAIT) are unchanged. */
-#define TCP_TMR_INTERVAL 100
+#define TCP_TMR_INTERVAL 50
 /* SYN retransmissions before connect() fails with ETIMEDOUT: a variable,
  * set by tcpcryptd --syn-retries (default 6, as lwIP's; the kernel's
  * net.ipv4.tcp_syn_retries is the same idea).  In lwIP's own #if checks an
