@@ -5,7 +5,8 @@
 #      and a changed RFC 8548 constant in either implementation is caught;
 #      a changed RFC 9382 detail in auth/spake2.c is caught by test_spake2
 #   3. make check again in build-asan/ (clang, AddressSanitizer + UBSan)
-#   4. each libFuzzer target for TC_FUZZ_SECONDS (default 20) seconds
+#   4. each libFuzzer target for TC_FUZZ_SECONDS (default 20) seconds, from
+#      the seeds in tests/fuzz/corpus/<target>/
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,11 @@ for t in build-asan/tests/fuzz/fuzz_*; do
     name=$(basename "$t")
     corpus=build-asan/fuzz-corpus/$name
     mkdir -p "$corpus"
+    # The seeds kept in the repository (tests/fuzz/corpus/) start each run;
+    # what the fuzzer adds stays in build-asan/, never in the source tree.
+    if [ -d "tests/fuzz/corpus/$name" ]; then
+        cp -n "tests/fuzz/corpus/$name"/* "$corpus"/
+    fi
     if ! "$t" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" \
         >"build-asan/$name.log" 2>&1; then
         tail -n 40 "build-asan/$name.log"

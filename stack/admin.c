@@ -164,6 +164,7 @@ static int do_status(bool privileged, struct tc_ctl_r_admin *rep, int *out_fd)
     s->wire_out = tc_stats.bytes.wire_out;
     s->rx_frames = ns->rx_frames;
     s->tx_frames = ns->tx_frames;
+    tc_stats_lwip_memory(s);
     for (int r = 0; r < TC_FB_MAX && s->nfallback < TC_CTL_A_REASONS; r++) {
         if (tc_stats.fallback[r] > 0) {
             tc_stats_fallback_reason((enum tc_stats_fallback)r, &s->fallback[s->nfallback++]);

@@ -109,37 +109,20 @@ union answer {
 static void serve(int sock, const union request *rq, size_t n, int fd)
 {
     union answer a;
-    size_t alen = sizeof(struct tc_ctl_hdr), need;
+    size_t alen = sizeof(struct tc_ctl_hdr);
+    enum tc_ctl_verdict verdict;
+    uint16_t op;
     int out_fd = -1, err;
     bool keep_fd = false;
 
     memset(&a, 0, sizeof(a));
-    switch (rq->h.op) {
-    case TC_CTL_HELLO:
-        need = sizeof(struct tc_ctl_hdr);
-        break;
-    case TC_CTL_CONNECT:
-        need = sizeof(struct tc_ctl_connect);
-        break;
-    case TC_CTL_LISTEN:
-        need = sizeof(struct tc_ctl_listen);
-        break;
-    case TC_CTL_STATUS:
-        need = sizeof(struct tc_ctl_status);
-        break;
-    case TC_CTL_GETOPT:
-    case TC_CTL_SETOPT:
-        need = sizeof(struct tc_ctl_opt);
-        break;
-    case TC_CTL_ADMIN:
-        need = sizeof(struct tc_ctl_admin);
-        break;
-    default:
+    verdict = tc_ctl_parse(rq, n, &op);
+    if (verdict == TC_CTL_REQ_UNKNOWN) {
         tc_debug("control: unknown request %u", rq->h.op);
         goto out; /* no reply op to give: just close */
     }
-    a.h.op = (uint16_t)(rq->h.op + 100);
-    if (n < need || rq->h.len != n) {
+    a.h.op = (uint16_t)(op + 100);
+    if (verdict == TC_CTL_REQ_BAD_LEN) {
         err = EINVAL;
     } else {
         switch (rq->h.op) {
@@ -171,7 +154,7 @@ static void serve(int sock, const union request *rq, size_t n, int fd)
             alen = sizeof(a.admin);
             break;
         default: /* TC_CTL_SETOPT */
-            err = rq->opt.len > sizeof(rq->opt.value) ? EINVAL : tc_conn_setopt(fd, &rq->opt);
+            err = verdict == TC_CTL_REQ_BAD_VALUE ? EINVAL : tc_conn_setopt(fd, &rq->opt);
             a.opt.name = rq->opt.name;
             alen = sizeof(a.opt);
             break;

@@ -241,6 +241,14 @@ struct tc_ctl_r_admin {
 #define TC_CTL_A_NAME 48
 #define TC_CTL_A_REASONS 12
 
+/* One of lwIP's memory pools (lwip/priv/memp_std.h names). */
+#define TC_CTL_A_POOLS 24
+struct tc_ctl_a_pool {
+    char name[24];
+    uint32_t used, max, avail;
+    uint64_t err;
+};
+
 /* How many connections ended one way, and why. */
 struct tc_ctl_a_reason {
     char key[24];             /* short, for JSON: "no_eno", "integrity", ... */
@@ -281,6 +289,15 @@ struct tc_ctl_a_status {
     struct tc_ctl_a_reason failures[TC_CTL_A_REASONS];
     struct tc_ctl_a_reason aborts[TC_CTL_A_REASONS];
     char link_status[128]; /* the link driver's own line ("tap tc0, ...", "dpdk port 0 ...") */
+    /* lwIP's memory now: its heap (bytes, from malloc) and each of its
+     * fixed pools (elements): in use, the peak since start, the size, and
+     * allocations refused because it was empty. */
+    uint64_t heap_used, heap_max, heap_err;
+    /* lwIP's TCP pcbs now: connections (any state but these two), in
+     * TIME-WAIT, listening. */
+    uint64_t tcp_active, tcp_time_wait, tcp_listen;
+    uint32_t npools;
+    struct tc_ctl_a_pool pools[TC_CTL_A_POOLS];
 };
 
 #define TC_CTL_A_F_ENCRYPTED 0x01

@@ -48,6 +48,12 @@ int tc_eno_parse_syn(const uint8_t *p, size_t len, struct tc_eno_syn *out)
     size_t i = 0;
 
     memset(out, 0, sizeof(*out));
+    /* Each byte is at most one suboption, and out has room for what a TCP
+     * header can carry; a longer option can only come from a caller that
+     * did not take it from a TCP header. */
+    if (len > TC_ENO_OPT_MAX - 2) {
+        return TC_E_ENO_MALFORMED;
+    }
     while (i < len) {
         uint8_t b = p[i];
 

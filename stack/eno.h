@@ -46,7 +46,8 @@ struct tc_eno_syn {
 size_t tc_eno_find(const uint8_t *opts, size_t len, const uint8_t **opt, size_t *optlen);
 
 /* Parse the contents (after kind and length) of a SYN-form option:
- * TC_OK, or TC_E_ENO_MALFORMED for the two cases of §4.4. */
+ * TC_OK, or TC_E_ENO_MALFORMED for the two cases of §4.4 and for contents
+ * longer than a TCP header can hold (TC_ENO_OPT_MAX - 2). */
 TC_MUST_CHECK int tc_eno_parse_syn(const uint8_t *contents, size_t len, struct tc_eno_syn *out);
 
 /*

@@ -16,6 +16,7 @@
 unsigned char tc_syn_max_rtx = 6;
 
 static u32_t (*tc_clock)(void);
+static uint32_t (*tc_rand)(void);
 
 void tc_lwip_set_clock(u32_t (*now)(void))
 {
@@ -37,6 +38,11 @@ u32_t sys_now(void)
     return (u32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+void tc_lwip_set_rand(uint32_t (*rand)(void))
+{
+    tc_rand = rand;
+}
+
 /* One getrandom() per call: lwIP asks for randomness per connection (ISN,
  * ephemeral port) and for DHCP/ND identifiers, rarely enough that a buffer is
  * not worth its fork-safety question. */
@@ -45,6 +51,9 @@ uint32_t tc_lwip_rand(void)
     uint32_t v;
     ssize_t n;
 
+    if (tc_rand != NULL) {
+        return tc_rand();
+    }
     do {
         n = getrandom(&v, sizeof(v), 0);
     } while (n < 0 && errno == EINTR);

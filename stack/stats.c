@@ -11,6 +11,15 @@
 #include <time.h>
 
 #include "crypto/err.h"
+#include "lwip/memp.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/stats.h"
+
+/* Pool names, in lwIP's own order of memp_t. */
+static const char *const pool_names[MEMP_MAX] = {
+#define LWIP_MEMPOOL(name, num, size, desc) [MEMP_##name] = desc,
+#include "lwip/priv/memp_std.h"
+};
 
 struct tc_stats tc_stats;
 
@@ -163,4 +172,36 @@ void tc_stats_end_reason(enum tc_stats_end r, struct tc_ctl_a_reason *out)
 
     /* The caller picks failed[] or aborted[]; count is filled by it. */
     reason(out, k[r][0], k[r][1], 0);
+}
+
+void tc_stats_lwip_memory(struct tc_ctl_a_status *s)
+{
+    s->heap_used = lwip_stats.mem.used;
+    s->heap_max = lwip_stats.mem.max;
+    s->heap_err = lwip_stats.mem.err;
+    s->tcp_active = s->tcp_time_wait = s->tcp_listen = 0;
+    for (const struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next) {
+        s->tcp_active++;
+    }
+    for (const struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next) {
+        s->tcp_time_wait++;
+    }
+    for (const struct tcp_pcb_listen *p = tcp_listen_pcbs.listen_pcbs; p != NULL; p = p->next) {
+        s->tcp_listen++;
+    }
+    s->npools = 0;
+    for (int i = 0; i < MEMP_MAX && s->npools < TC_CTL_A_POOLS; i++) {
+        const struct stats_mem *m = lwip_stats.memp[i];
+        struct tc_ctl_a_pool *p = &s->pools[s->npools];
+
+        if (m == NULL || m->avail == 0) {
+            continue; /* a pool the configuration leaves empty */
+        }
+        snprintf(p->name, sizeof(p->name), "%s", pool_names[i]);
+        p->used = (uint32_t)m->used;
+        p->max = (uint32_t)m->max;
+        p->avail = (uint32_t)m->avail;
+        p->err = m->err;
+        s->npools++;
+    }
 }

@@ -72,6 +72,8 @@ void tc_stats_fallback(int reason);
 void tc_stats_ended(int err, bool tcp_up, bool ready);
 
 /* Texts for replies. */
+/* lwIP's heap and pool usage into a status record. */
+void tc_stats_lwip_memory(struct tc_ctl_a_status *s);
 void tc_stats_fallback_reason(enum tc_stats_fallback r, struct tc_ctl_a_reason *out);
 void tc_stats_end_reason(enum tc_stats_end r, struct tc_ctl_a_reason *out);
 

@@ -520,6 +520,7 @@ enum mutation {
     MUT_FLIP_A_DATA,      /* one bit of A's frames, once, well into the transfer */
     MUT_REPLAY_SYN,       /* A's SYN ENO -> mut.replay (an old SYN's option) */
     MUT_SYNACK_HALF,      /* one bit of the identifier half in B's SYN-ACK */
+    MUT_ZERO_WINDOW_B,    /* from B's n-th segment on, for 5 s, a zero window */
 };
 
 static struct {
@@ -528,6 +529,7 @@ static struct {
     bool done;
     int cap;     /* capture index of the frame acted on */
     u32_t a_isn; /* from A's SYN */
+    u32_t until; /* MUT_ZERO_WINDOW_B: the virtual time it ends */
     size_t flip_at;
     size_t flip_frame;
     struct wire_capture after; /* the last rewritten frame, as delivered */
@@ -669,6 +671,17 @@ static enum wire_verdict mutate_frame(struct wire_frame *f, const struct wire_ca
             opt[4] ^= 0x01;
             mut.done = replace_eno(f, c, opt, c->eno_len);
             mut.count++;
+        }
+        break;
+    case MUT_ZERO_WINDOW_B:
+        if (c->from == WIRE_B && ++mut.count == mut.n) {
+            mut.until = wire_now_ms + 5000;
+        }
+        if (c->from == WIRE_B && mut.count >= mut.n && (s32_t)(wire_now_ms - mut.until) < 0) {
+            t.tcp[14] = 0;
+            t.tcp[15] = 0;
+            wire_tcp_fix_checksums(f);
+            mut.done = true;
         }
         break;
     case MUT_FLIP_A_DATA:
@@ -1233,6 +1246,46 @@ static void scenario_drop(void)
     check_clean_end(true);
     fprintf(stderr, NAME ":   dropped %u payload bytes at A offset %zu, %u identical resend(s)\n",
             lost->payload_len, offset_of(lost, isn_of(WIRE_A)), identical);
+    summary(p.name, failed, n_tcp);
+}
+
+/*
+ * (b2): B's window seen as zero for 5 s from its SYN-ACK on (its segments
+ * rewritten) while A has Init1 and data to send: A's persist timer probes
+ * with one byte of its stream, which B takes since its window is really
+ * open, and A's segments still carry the 4 option bytes it reserves until
+ * it hears a non-SYN segment (RFC 8547 §4.6).  Every byte on the wire,
+ * probes included, is the stream's byte at that sequence number ("a
+ * retransmitted TCP segment MUST contain the same payload bytes for the
+ * same TCP sequence numbers", RFC 8548 §3.6), and the transfer ends intact.
+ */
+static void scenario_zero_window(void)
+{
+    struct params p = {"ipv4, ENO, B's window zeroed from its SYN-ACK (persist probes)",
+                       false,
+                       6003,
+                       {0},
+                       {0},
+                       100 * KB,
+                       1 * KB,
+                       MUT_ZERO_WINDOW_B,
+                       1};
+    unsigned failed = tc_checks_failed, n_tcp, probes = 0;
+
+    run(&p);
+    n_tcp = check_frames();
+    CHECK(mut.done);
+    for (unsigned i = 0; i < wire_n_captured; i++) {
+        const struct wire_capture *c = &wire_captured[i];
+
+        probes += c->is_tcp && c->from == WIRE_A && c->payload_len == 1 && c->optlen > 0;
+    }
+    CHECK(probes >= 1);
+    check_stream(WIRE_A, &client, true);
+    check_stream(WIRE_B, &server, true);
+    check_data();
+    check_clean_end(true);
+    fprintf(stderr, NAME ":   %u one-byte probes with options from A\n", probes);
     summary(p.name, failed, n_tcp);
 }
 
@@ -1835,6 +1888,7 @@ int main(void)
 
     scenario_encrypted("ipv4, both ENO", false, 6001, 200 * KB);
     scenario_drop();
+    scenario_zero_window();
     fallbacks();
     scenario_stripped_ack();
     scenario_aa_encrypted();

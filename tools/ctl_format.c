@@ -248,8 +248,24 @@ static void status_json(FILE *f, const struct tc_ctl_a_status *s)
     fprintf(f,
             "}, \"listeners\": %" PRIu64 ", \"cache_entries\": %" PRIu64
             ", \"bytes\": {\"app_in\": %" PRIu64 ", \"app_out\": %" PRIu64 ", \"wire_in\": %" PRIu64
-            ", \"wire_out\": %" PRIu64 "}}\n",
+            ", \"wire_out\": %" PRIu64 "}",
             s->listeners, s->cache_entries, s->app_in, s->app_out, s->wire_in, s->wire_out);
+    fprintf(f,
+            ", \"lwip\": {\"tcp\": {\"active\": %" PRIu64 ", \"time_wait\": %" PRIu64
+            ", \"listen\": %" PRIu64 "}, \"heap\": {\"used\": %" PRIu64 ", \"max\": %" PRIu64
+            ", \"err\": %" PRIu64 "}, \"pools\": {",
+            s->tcp_active, s->tcp_time_wait, s->tcp_listen, s->heap_used, s->heap_max, s->heap_err);
+    for (uint32_t i = 0; i < s->npools && i < TC_CTL_A_POOLS; i++) {
+        const struct tc_ctl_a_pool *p = &s->pools[i];
+        char n[sizeof(p->name) + 1];
+
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, FIELD(n, p->name));
+        fprintf(f, ": {\"used\": %" PRIu32 ", \"max\": %" PRIu32 ", \"avail\": %" PRIu32
+                   ", \"err\": %" PRIu64 "}",
+                p->used, p->max, p->avail, p->err);
+    }
+    fprintf(f, "}}}\n");
 }
 
 static void kv(FILE *f, const char *k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -320,6 +336,18 @@ static void status_text(FILE *f, const struct tc_ctl_a_status *s)
     kv(f, "application bytes", "in %" PRIu64 ", out %" PRIu64, s->app_in, s->app_out);
     kv(f, "wire bytes", "in %" PRIu64 ", out %" PRIu64, s->wire_in, s->wire_out);
     kv(f, "link frames", "rx %" PRIu64 ", tx %" PRIu64, s->rx_frames, s->tx_frames);
+    kv(f, "lwip tcp pcbs", "%" PRIu64 " active, %" PRIu64 " time-wait, %" PRIu64 " listening",
+       s->tcp_active, s->tcp_time_wait, s->tcp_listen);
+    kv(f, "lwip heap", "%" PRIu64 " bytes (peak %" PRIu64 ", refused %" PRIu64 ")", s->heap_used,
+       s->heap_max, s->heap_err);
+    for (uint32_t i = 0; i < s->npools && i < TC_CTL_A_POOLS; i++) {
+        const struct tc_ctl_a_pool *p = &s->pools[i];
+        char k[sizeof(p->name) + 8];
+
+        snprintf(k, sizeof(k), "lwip %.*s", (int)sizeof(p->name), p->name);
+        kv(f, k, "%" PRIu32 " of %" PRIu32 " (peak %" PRIu32 ", refused %" PRIu64 ")", p->used,
+           p->avail, p->max, p->err);
+    }
 }
 
 void tc_fmt_status(FILE *f, const struct tc_ctl_a_status *s, bool json)

@@ -254,6 +254,10 @@ extern unsigned char tc_syn_max_rtx;
 #define LWIP_STATS_DISPLAY 0
 /* 32-bit counters: 16-bit ones wrap within seconds on a busy daemon. */
 #define LWIP_STATS_LARGE 1
+/* Heap bytes in use, also with MEM_LIBC_MALLOC (lwIP then keeps each block's
+ * size in a word before it): the status query reports them, and the soak
+ * test checks they come back to their level once connections are gone. */
+#define MEM_STATS 1
 #define MIB2_STATS 0
 
 /* ------------------------------------------------------------ limits lwIP does not check */

@@ -78,6 +78,10 @@ void tc_lwip_set_hooks(const struct tc_lwip_hooks *hooks);
  * before lwip_init().
  */
 void tc_lwip_set_clock(u32_t (*now)(void));
+/* Replace lwIP's random numbers (ISNs, ephemeral ports, ND delays) with
+ * rand, so a fuzz target replays an input exactly; NULL restores
+ * getrandom().  Never in the daemon. */
+void tc_lwip_set_rand(uint32_t (*rand)(void));
 
 /* ---- called only by lwIP (through the macros in lwipopts.h) ---- */
 
