@@ -989,6 +989,7 @@ int tc_conn_connect(const struct tc_ctl_connect *req, struct tc_ctl_r_connect *r
     c->start_ms = now_ms();
     ip_addr_copy(c->remote_ip, rip);
     c->remote_port = rport;
+    tc_lwip_initial_rto(pcb);
     if (config.eno && tc_eno_lwip_attach(pcb, &eo) != TC_OK) {
         e = ENOMEM;
         goto fail;

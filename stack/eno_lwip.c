@@ -511,6 +511,14 @@ static void finish_active_option(struct eno_pcb *st, const struct tcp_pcb *pcb, 
  * "a passive opener SHOULD include only one TEP identifier in SYN-ACK
  * segments and SHOULD ensure this TEP identifier is valid").
  */
+void tc_lwip_initial_rto(struct tcp_pcb *pcb)
+{
+    /* rto and sv (4 x the deviation) in slow-timer ticks, as tcp_alloc()
+     * sets them; the first RTT sample replaces both. */
+    pcb->rto = (s16_t)(1000 / TCP_SLOW_INTERVAL);
+    pcb->sv = (s16_t)(1000 / TCP_SLOW_INTERVAL);
+}
+
 static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pcb *cpcb)
 {
     struct eno_pcb *ls = tcp_ext_arg_get((struct tcp_pcb *)lpcb, id);
@@ -524,6 +532,7 @@ static err_t on_passive_open(u8_t id, struct tcp_pcb_listen *lpcb, struct tcp_pc
     size_t nteps;
     int err;
 
+    tc_lwip_initial_rto(cpcb);
     if (st == NULL) {
         return ERR_MEM;
     }

@@ -95,6 +95,12 @@ void tc_eno_lwip_set_resume(const struct tc_eno_resume *r);
 /* Attach ENO state to a new pcb (before tcp_connect) or a listening pcb
  * (after tcp_listen).  Returns TC_E_NOMEM on allocation failure. */
 TC_MUST_CHECK int tc_eno_lwip_attach(struct tcp_pcb *pcb, const struct tc_eno_opts *opts);
+
+/* RFC 6298's initial retransmission timeout, 1 s, on a new pcb before its
+ * SYN or SYN-ACK is sent (lwIP 2.1.3 starts at 3 s, RFC 2988's value, so a
+ * lost SYN, SYN-ACK or first segment cost three seconds).  Called for every
+ * active pcb and, from the passive-open callback, for every accepted one. */
+void tc_lwip_initial_rto(struct tcp_pcb *pcb);
 /* New options for a pcb already attached (a listener: the connections it
  * accepts from then on). */
 void tc_eno_lwip_set_opts(struct tcp_pcb *pcb, const struct tc_eno_opts *opts);

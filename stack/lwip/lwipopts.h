@@ -158,15 +158,16 @@
 /* Ethernet MTU 1500 minus 40 bytes of IPv4+TCP headers; lwIP lowers it per
  * netif MTU and for IPv6 (TCP_CALCULATE_EFF_SEND_MSS, default on). */
 #define TCP_MSS 1460
-/* lwIP's TCP timers tick every 100 ms (fast: delayed ACKs) and 200 ms (slow:
- * retransmission) instead of 250/500.  lwIP 2.1.3 repairs only the first
- * hole of a window by fast retransmit (no SACK-based recovery), so every
- * further loss in the same window waits for a retransmission timeout whose
- * floor is a few slow ticks: with 3% of segments dropped, 1 MB each way took
- * 4.6-11.8 s with 500 ms ticks and 2.6-5.4 s with 200 ms (tests/mbox,
- * three seeds).  Timeouts given in milliseconds (SYN retries, keepalive,
- * TIME-WAIT) are unchanged. */
-#define TCP_TMR_INTERVAL 100
+/* lwIP's TCP timers tick every 50 ms (fast: delayed ACKs) and 100 ms (slow:
+ * retransmission) instead of 250/500.  lwIP's retransmission timeout is
+ * counted in slow ticks and bottoms out at about three of them on a LAN, so
+ * the tick sets how long a segment lost beyond fast retransmit's reach
+ * stalls the stream.  Through tc-mbox with 3% of segments dropped, 1 MB each
+ * way (three seeds): 4.6-11.8 s with 500 ms ticks, 2.6-5.4 s with 200 ms,
+ * and with these ticks plus NewReno partial ACKs (stack/Makefile.inc) and a
+ * 1 s initial RTO (tc_lwip_initial_rto): 0.9-1.6 s.  Timeouts given in
+ * milliseconds (SYN retries, keepalive, TIME-WAIT) are unchanged. */
+#define TCP_TMR_INTERVAL 50
 /* SYN retransmissions before connect() fails with ETIMEDOUT: a variable,
  * set by tcpcryptd --syn-retries (default 6, as lwIP's; the kernel's
  * net.ipv4.tcp_syn_retries is the same idea).  In lwIP's own #if checks an
