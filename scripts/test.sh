@@ -16,10 +16,13 @@ fuzz_seconds=${TC_FUZZ_SECONDS:-20}
 say() { printf '\n== %s\n' "$*"; }
 show_logs() {
     # On failure, show why: automake keeps each test's output in a .log.
-    for f in "$1"/tests/*.log; do
-        [ -f "$f" ] || continue
-        grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "--- $f"; tail -n 40 "$f"; }
-    done
+    # Tests live in subdirectories too (tests/netns/, tests/compat/, ...).
+    local trs
+    while IFS= read -r trs; do
+        grep -q '^:test-result: \(FAIL\|ERROR\)' "$trs" || continue
+        echo "--- ${trs%.trs}.log"
+        tail -n 60 "${trs%.trs}.log"
+    done < <(find "$1/tests" -name '*.trs' | sort)
     return 1
 }
 
