@@ -31,6 +31,10 @@ PIDS=()
 say() { printf '%s: %s\n' "${TEST_NAME:-test}" "$*"; }
 fail() {
     printf '%s: FAIL: %s\n' "${TEST_NAME:-test}" "$*" >&2
+    # A test may define on_fail to print what it knows of the state (once).
+    if declare -F on_fail >/dev/null && [ -z "${IN_ON_FAIL:-}" ]; then
+        IN_ON_FAIL=1 on_fail >&2 || true
+    fi
     for f in "$WORK"/*.log; do
         [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
     done

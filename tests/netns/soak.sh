@@ -92,6 +92,20 @@ print("rss_kb=%s fds=%s open=%d records=%d tcp_active=%d tcp_tw=%d tcp_listen=%d
          l["heap"]["used"], c["encrypted"], c["plain"], c["failed"], c["aborted"]))
 EOF
 }
+# On a failure: each daemon's connections (state, bytes each way), so that a
+# stalled one shows where its bytes stopped.
+on_fail() {
+    local side ns
+    for side in A B; do
+        ns=$NSA
+        [ $side = B ] && ns=$NSB
+        echo "--- $side: tcpcryptctl sessions"
+        inns "$ns" timeout 10 "$CTL" --control "$WORK/$side.sock" sessions 2>&1 | head -n 40
+    done
+    for f in "$WORK"/long*.json; do
+        [ -f "$f" ] && { echo "--- $f ($(stat -c %s "$f") bytes)"; cat -A "$f"; }
+    done
+}
 # val LINE KEY
 val() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
@@ -142,6 +156,18 @@ run_tc B timeout "$limit" "$PEER" client "$A_IP" $PORT "$threads" "$conns" >"$WO
     2>"$WORK/cli.log" || true
 t1=$(date +%s.%N)
 touch "$WORK/stop"
+# The long connections end within a second or two of the stop; one that
+# still runs 20 s later has stalled: show both daemons' view of it while it
+# is still open (it fails at its 60 s receive timeout).
+for _ in $(seq 200); do
+    running=0
+    for i in $(seq "$nlong"); do
+        eval "kill -0 \$long_$i 2>/dev/null" && running=1
+    done
+    [ $running = 0 ] && break
+    sleep 0.1
+done
+[ $running = 0 ] || on_fail
 for i in $(seq "$nlong"); do
     eval "wait \$long_$i" || true
 done
