@@ -294,8 +294,12 @@ struct tc_ctl_a_status {
      * allocations refused because it was empty. */
     uint64_t heap_used, heap_max, heap_err;
     /* lwIP's TCP pcbs now: connections (any state but these two), in
-     * TIME-WAIT, listening. */
-    uint64_t tcp_active, tcp_time_wait, tcp_listen;
+     * TIME-WAIT, listening; and of the connections, the half-open ones (a
+     * SYN received, the handshake not finished). */
+    uint64_t tcp_active, tcp_time_wait, tcp_listen, tcp_half_open;
+    /* Half-open connections evicted by newer SYNs since start: a listener's
+     * SYN backlog was full (a SYN flood). */
+    uint64_t syn_evicted;
     uint32_t npools;
     struct tc_ctl_a_pool pools[TC_CTL_A_POOLS];
 };

@@ -14,6 +14,7 @@
 #include "lwip/memp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
+#include "tc_lwip_hooks.h"
 
 /* Pool names, in lwIP's own order of memp_t. */
 static const char *const pool_names[MEMP_MAX] = {
@@ -179,10 +180,12 @@ void tc_stats_lwip_memory(struct tc_ctl_a_status *s)
     s->heap_used = lwip_stats.mem.used;
     s->heap_max = lwip_stats.mem.max;
     s->heap_err = lwip_stats.mem.err;
-    s->tcp_active = s->tcp_time_wait = s->tcp_listen = 0;
+    s->tcp_active = s->tcp_time_wait = s->tcp_listen = s->tcp_half_open = 0;
     for (const struct tcp_pcb *p = tcp_active_pcbs; p != NULL; p = p->next) {
         s->tcp_active++;
+        s->tcp_half_open += p->state == SYN_RCVD;
     }
+    s->syn_evicted = tc_lwip_syn_evicted();
     for (const struct tcp_pcb *p = tcp_tw_pcbs; p != NULL; p = p->next) {
         s->tcp_time_wait++;
     }

@@ -198,6 +198,8 @@ static void test_sessions_and_status(void)
     s->heap_used = 1536;
     s->heap_max = 4096;
     s->tcp_active = 3;
+    s->tcp_half_open = 2;
+    s->syn_evicted = 29745;
     s->tcp_time_wait = 128;
     s->tcp_listen = 1;
     s->npools = 2;
@@ -209,13 +211,14 @@ static void test_sessions_and_status(void)
     s->pools[1].avail = 4096;
     s->pools[1].err = 1;
     CAPTURE(out, tc_fmt_status(f, s, true));
-    CHECK(strstr(out, ", \"lwip\": {\"tcp\": {\"active\": 3, \"time_wait\": 128, \"listen\": 1}, \"heap\": {\"used\": 1536, \"max\": 4096, \"err\": 0}, "
+    CHECK(strstr(out, ", \"lwip\": {\"tcp\": {\"active\": 3, \"half_open\": 2, \"time_wait\": 128, \"listen\": 1, \"syn_evicted\": 29745}, \"heap\": {\"used\": 1536, \"max\": 4096, \"err\": 0}, "
                       "\"pools\": {\"TCP_PCB\": {\"used\": 2, \"max\": 7, \"avail\": 16384, "
                       "\"err\": 0}, \"PBUF_POOL\": {\"used\": 0, \"max\": 0, \"avail\": 4096, "
                       "\"err\": 1}}}}\n") != NULL);
     free(out);
     CAPTURE(out, tc_fmt_status(f, s, false));
-    CHECK(strstr(out, "lwip tcp pcbs                  3 active, 128 time-wait, 1 listening\n") != NULL);
+    CHECK(strstr(out, "lwip tcp pcbs                  3 active (2 half-open), 128 time-wait, 1 listening\n") != NULL);
+    CHECK(strstr(out, "SYN backlog evictions          29745\n") != NULL);
     CHECK(strstr(out, "lwip heap                      1536 bytes (peak 4096, refused 0)\n") != NULL);
     CHECK(strstr(out, "lwip TCP_PCB                   2 of 16384 (peak 7, refused 0)\n") != NULL);
     CHECK(strstr(out, "lwip PBUF_POOL                 0 of 4096 (peak 0, refused 1)\n") != NULL);

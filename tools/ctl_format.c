@@ -251,10 +251,12 @@ static void status_json(FILE *f, const struct tc_ctl_a_status *s)
             ", \"wire_out\": %" PRIu64 "}",
             s->listeners, s->cache_entries, s->app_in, s->app_out, s->wire_in, s->wire_out);
     fprintf(f,
-            ", \"lwip\": {\"tcp\": {\"active\": %" PRIu64 ", \"time_wait\": %" PRIu64
-            ", \"listen\": %" PRIu64 "}, \"heap\": {\"used\": %" PRIu64 ", \"max\": %" PRIu64
-            ", \"err\": %" PRIu64 "}, \"pools\": {",
-            s->tcp_active, s->tcp_time_wait, s->tcp_listen, s->heap_used, s->heap_max, s->heap_err);
+            ", \"lwip\": {\"tcp\": {\"active\": %" PRIu64 ", \"half_open\": %" PRIu64
+            ", \"time_wait\": %" PRIu64 ", \"listen\": %" PRIu64 ", \"syn_evicted\": %" PRIu64
+            "}, \"heap\": {\"used\": %" PRIu64 ", \"max\": %" PRIu64 ", \"err\": %" PRIu64
+            "}, \"pools\": {",
+            s->tcp_active, s->tcp_half_open, s->tcp_time_wait, s->tcp_listen, s->syn_evicted,
+            s->heap_used, s->heap_max, s->heap_err);
     for (uint32_t i = 0; i < s->npools && i < TC_CTL_A_POOLS; i++) {
         const struct tc_ctl_a_pool *p = &s->pools[i];
         char n[sizeof(p->name) + 1];
@@ -336,8 +338,10 @@ static void status_text(FILE *f, const struct tc_ctl_a_status *s)
     kv(f, "application bytes", "in %" PRIu64 ", out %" PRIu64, s->app_in, s->app_out);
     kv(f, "wire bytes", "in %" PRIu64 ", out %" PRIu64, s->wire_in, s->wire_out);
     kv(f, "link frames", "rx %" PRIu64 ", tx %" PRIu64, s->rx_frames, s->tx_frames);
-    kv(f, "lwip tcp pcbs", "%" PRIu64 " active, %" PRIu64 " time-wait, %" PRIu64 " listening",
-       s->tcp_active, s->tcp_time_wait, s->tcp_listen);
+    kv(f, "lwip tcp pcbs",
+       "%" PRIu64 " active (%" PRIu64 " half-open), %" PRIu64 " time-wait, %" PRIu64 " listening",
+       s->tcp_active, s->tcp_half_open, s->tcp_time_wait, s->tcp_listen);
+    kv(f, "SYN backlog evictions", "%" PRIu64, s->syn_evicted);
     kv(f, "lwip heap", "%" PRIu64 " bytes (peak %" PRIu64 ", refused %" PRIu64 ")", s->heap_used,
        s->heap_max, s->heap_err);
     for (uint32_t i = 0; i < s->npools && i < TC_CTL_A_POOLS; i++) {

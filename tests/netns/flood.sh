@@ -61,6 +61,11 @@ status() {
 for k in sys.argv[1:]: d = d.get(k, 0) if isinstance(d, dict) else 0
 print(d)' "$@"
 }
+# tcpstat KEY: lwIP's TCP figure KEY from tcpcryptctl --json status (lwip.tcp).
+tcpstat() {
+    "$CTL" --control "$WORK/A.sock" --json status |
+        "$PY" -c 'import json,sys; print(json.load(sys.stdin)["lwip"]["tcp"][sys.argv[1]])' "$1"
+}
 handshaking() {
     "$CTL" --control "$WORK/A.sock" --json sessions |
         "$PY" -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if s["state"] == "handshake"))'
@@ -96,6 +101,10 @@ say "before: VmRSS $rss0 kB, $fds0 fds, $open0 connections open"
 
 # ---- SYN flood
 probe $((SYNS / SYN_RATE + 2)) syn
+# Half-open connections, as tcpcryptctl status counts them, while it lasts.
+( while :; do tcpstat half_open; sleep 0.2; done ) >"$WORK/halfopen.samples" 2>/dev/null &
+HO=$!
+PIDS+=($HO)
 sleep 0.5
 out=$(inns "$NSB" timeout 60 "$PY" "$FLOOD" syn "$A_IP" $PORT "$SYNS" "$SYN_RATE" 10.78.0 100 250) ||
     fail "syn flood: $out"
@@ -108,6 +117,14 @@ sleep 1.2 # the daemon notes evictions once a second
 ev=$(sed -n 's/.*SYN flood: .*(\([0-9]*\) in all)$/\1/p' "$WORK/daemonA.log" | tail -n1)
 [ "${ev:-0}" -gt 0 ] || fail "no half-open connection was evicted (the flood did not fill the SYN backlog)"
 say "SYN flood: $ev half-open connections evicted for newer SYNs (the backlog holds 255 per listener)"
+kill "$HO" 2>/dev/null
+wait "$HO" 2>/dev/null || true
+ho=$(sort -n "$WORK/halfopen.samples" | tail -n1)
+sev=$(tcpstat syn_evicted)
+[ "${ho:-0}" -gt 0 ] && [ "$ho" -le 255 ] ||
+    fail "tcpcryptctl status: at most ${ho:-no} half-open connections during the flood, want 1 to 255"
+[ "$sev" -ge "$ev" ] || fail "tcpcryptctl status: $sev SYN evictions, the log says $ev"
+say "SYN flood: tcpcryptctl status: at most $ho half-open connections at once, $sev evicted, $(tcpstat half_open) half-open now"
 
 # ---- Init1 floods
 for kind in garbage truncated silent; do
@@ -153,4 +170,11 @@ check_probe burst "150 clients at once against a backlog of 16" 5000
 probe 1 after
 wait $PROBE || true
 check_probe after "after the floods"
+# The flood's half-open connections expire (lwIP's SYN-RECEIVED timeout, 20 s).
+for _ in $(seq 60); do
+    [ "$(tcpstat half_open)" = 0 ] && break
+    sleep 0.5
+done
+[ "$(tcpstat half_open)" = 0 ] || fail "$(tcpstat half_open) half-open connections left long after the SYN flood"
+say "half-open connections: none left"
 say "PASS"
