@@ -170,83 +170,74 @@ def init1_flood(src, dst, port, conns, rate, kind, hold):
     print(json.dumps(stats))
 
 
+def echo_once(host, port, line, timeout, sessid_opt):
+    """One legitimate connection: send line, read it back.  Returns
+    (echoed, encrypted, milliseconds); raises OSError."""
+    t = time.monotonic()
+    with socket.create_connection((host, port), timeout) as s:
+        s.settimeout(timeout)
+        s.sendall(line)
+        got = b""
+        while not got.endswith(b"\n"):
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            got += chunk
+        ms = (time.monotonic() - t) * 1000
+        try:
+            s.getsockopt(socket.IPPROTO_TCP, sessid_opt, 33)
+            enc = True
+        except OSError:
+            enc = False
+    return got == line, enc, ms
+
+
+def report(tries, results, errors):
+    """results: (echoed, encrypted, ms) of each connection that got through."""
+    lat = sorted(r[2] for r in results if r[0])
+    print(json.dumps({"tries": tries, "echoed": sum(r[0] for r in results),
+                      "encrypted": sum(r[0] and r[1] for r in results), "errors": errors,
+                      "median_ms": round(lat[len(lat) // 2], 1) if lat else None,
+                      "max_ms": round(lat[-1], 1) if lat else None}))
+
+
 def probe(host, port, seconds, interval, sessid_opt):
-    lat, tries, echoed, encrypted, errors = [], 0, 0, 0, {}
+    results, tries, errors = [], 0, {}
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         tries += 1
         t = time.monotonic()
         try:
-            with socket.create_connection((host, port), 5) as s:
-                s.settimeout(5)
-                line = b"probe-%d\n" % tries
-                s.sendall(line)
-                got = b""
-                while not got.endswith(b"\n"):
-                    chunk = s.recv(100)
-                    if not chunk:
-                        break
-                    got += chunk
-                if got == line:
-                    echoed += 1
-                    lat.append((time.monotonic() - t) * 1000)
-                    try:
-                        s.getsockopt(socket.IPPROTO_TCP, sessid_opt, 33)
-                        encrypted += 1
-                    except OSError:
-                        pass
+            results.append(echo_once(host, port, b"probe-%d\n" % tries, 5, sessid_opt))
         except OSError as e:
             errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
         time.sleep(max(0.0, interval - (time.monotonic() - t)))
-    lat.sort()
-    print(json.dumps({"tries": tries, "echoed": echoed, "encrypted": encrypted, "errors": errors,
-                      "median_ms": round(lat[len(lat) // 2], 1) if lat else None,
-                      "max_ms": round(lat[-1], 1) if lat else None}))
+    report(tries, results, errors)
 
 
 def burst(host, port, n, sessid_opt):
     """n legitimate connections at once (threads released together)."""
     import threading
     go = threading.Barrier(n)
-    res = []
+    lock = threading.Lock()
+    results, errors = [], {}
 
     def one(i):
         go.wait()
-        t = time.monotonic()
         try:
-            with socket.create_connection((host, port), 10) as s:
-                s.settimeout(10)
-                line = b"burst-%d\n" % i
-                s.sendall(line)
-                got = b""
-                while not got.endswith(b"\n"):
-                    chunk = s.recv(100)
-                    if not chunk:
-                        break
-                    got += chunk
-                enc = True
-                try:
-                    s.getsockopt(socket.IPPROTO_TCP, sessid_opt, 33)
-                except OSError:
-                    enc = False
-                res.append((got == line, enc, (time.monotonic() - t) * 1000, None))
+            r = echo_once(host, port, b"burst-%d\n" % i, 10, sessid_opt)
+            with lock:
+                results.append(r)
         except OSError as e:
-            res.append((False, False, 0, type(e).__name__))
+            with lock:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    lat = sorted(r[2] for r in res if r[0])
-    errors = {}
-    for r in res:
-        if r[3]:
-            errors[r[3]] = errors.get(r[3], 0) + 1
-    print(json.dumps({"tries": n, "echoed": sum(r[0] for r in res),
-                      "encrypted": sum(r[0] and r[1] for r in res), "errors": errors,
-                      "median_ms": round(lat[len(lat) // 2], 1) if lat else None,
-                      "max_ms": round(lat[-1], 1) if lat else None}))
+    report(n, results, errors)
 
 
 def main():
