@@ -64,8 +64,9 @@ static int tls_login(struct bank *bank, struct ex_chan *ch)
     return ex_write_line(ch, "WELCOME");
 }
 
-static void serve(struct bank *bank, int fd)
+static void serve(int fd, void *arg)
 {
+    struct bank *bank = arg;
     struct ex_chan ch = {.fd = fd, .ssl = NULL};
     char hex[TCPCRYPT_SESSID_HEX_LEN], line[EX_LINE_MAX], reply[EX_LINE_MAX + 32];
     const char *sid = ex_sessid(fd, hex);
@@ -132,17 +133,15 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL, *pwfile = NULL;
     char password[256];
     size_t pwlen;
-    long count = 0, served;
+    long count = 0;
     int port = 0, lfd, c, err, rc = 1;
 
     ex_init("tc-bank-server");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ex_server_opt(c, optarg, &port, &count)) {
+            continue;
+        }
         switch (c) {
-        case 'p':
-            if (ex_parse_port(optarg, &port) != 0) {
-                return 2;
-            }
-            break;
         case 'c':
             cert = optarg;
             break;
@@ -160,11 +159,6 @@ int main(int argc, char **argv)
             break;
         case 'A':
             bank.aa = 0;
-            break;
-        case 'n':
-            if (ex_parse_count(optarg, &count) != 0) {
-                return 2;
-            }
             break;
         default:
             usage();
@@ -191,15 +185,7 @@ int main(int argc, char **argv)
     if (lfd < 0) {
         goto out;
     }
-    for (served = 0; count == 0 || served < count; served++) {
-        int fd = ex_accept(lfd);
-
-        if (fd < 0) {
-            break;
-        }
-        serve(&bank, fd);
-    }
-    close(lfd);
+    ex_serve(lfd, count, serve, &bank);
     rc = 0;
 out:
     OPENSSL_cleanse(bank.w, sizeof(bank.w));

@@ -172,6 +172,36 @@ int ex_accept(int lfd)
     return fd;
 }
 
+int ex_server_opt(int c, const char *arg, int *port, long *count)
+{
+    if (c == 'p') {
+        if (ex_parse_port(arg, port) != 0) {
+            exit(2);
+        }
+        return 1;
+    }
+    if (c == 'n') {
+        if (ex_parse_count(arg, count) != 0) {
+            exit(2);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void ex_serve(int lfd, long count, void (*serve)(int fd, void *arg), void *arg)
+{
+    for (long served = 0; count == 0 || served < count; served++) {
+        int fd = ex_accept(lfd);
+
+        if (fd < 0) {
+            break;
+        }
+        serve(fd, arg);
+    }
+    close(lfd);
+}
+
 int ex_connect(const char *ip, int port, int aa)
 {
     struct sockaddr_in sin;

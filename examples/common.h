@@ -34,6 +34,14 @@ int ex_parse_port(const char *s, int *port) __attribute__((warn_unused_result));
 /* A count or a time, 0 .. 1000000; 0 or -1 (with an error line). */
 int ex_parse_count(const char *s, long *count) __attribute__((warn_unused_result));
 
+/* The options every server has, --port PORT and --count N (getopt_long's
+ * 'p' and 'n'): 1 when c is one of them, 0 when not; a bad value ends the
+ * program with status 2, after an error line. */
+int ex_server_opt(int c, const char *arg, int *port, long *count);
+/* Serves connections on lfd one at a time, count of them (0: until
+ * accept() fails), then closes lfd; serve owns the descriptor it gets. */
+void ex_serve(int lfd, long count, void (*serve)(int fd, void *arg), void *arg);
+
 /* A listening socket on every address (aa: 0 off, 1 announce
  * application-aware); -1 with an error line. */
 int ex_listen(int port, int aa) __attribute__((warn_unused_result));

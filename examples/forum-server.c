@@ -18,8 +18,16 @@
 
 #include "examples/common.h"
 
-static void serve(int fd, const char *cookie, size_t cookie_len, unsigned long *posts)
+/* What every connection of the forum shares. */
+struct forum {
+    char cookie[256];
+    size_t cookie_len;
+    unsigned long posts;
+};
+
+static void serve(int fd, void *arg)
 {
+    struct forum *forum = arg;
     struct ex_chan ch = {.fd = fd, .ssl = NULL};
     char hex[TCPCRYPT_SESSID_HEX_LEN], line[EX_LINE_MAX], reply[64];
     const char *sid = ex_sessid(fd, hex);
@@ -30,7 +38,7 @@ static void serve(int fd, const char *cookie, size_t cookie_len, unsigned long *
                tcpcrypt_auth_strerror(TCPCRYPT_AUTH_ENOTAWARE));
         goto out;
     }
-    err = tcpcrypt_auth_psk(fd, NULL, cookie, cookie_len);
+    err = tcpcrypt_auth_psk(fd, NULL, forum->cookie, forum->cookie_len);
     if (err != TCPCRYPT_AUTH_OK) {
         ex_err("authentication failed: %s", tcpcrypt_auth_strerror(err));
         goto out;
@@ -46,8 +54,8 @@ static void serve(int fd, const char *cookie, size_t cookie_len, unsigned long *
             }
             continue;
         }
-        snprintf(reply, sizeof(reply), "POSTED #%lu", ++*posts);
-        ex_say("post #%lu: %s", *posts, line + 5);
+        snprintf(reply, sizeof(reply), "POSTED #%lu", ++forum->posts);
+        ex_say("post #%lu: %s", forum->posts, line + 5);
         if (ex_write_line(&ch, reply) != 0) {
             break;
         }
@@ -72,39 +80,25 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *cookie_file = NULL;
-    char cookie[256];
-    size_t cookie_len = 0;
-    unsigned long posts = 0;
-    long count = 0, served;
+    struct forum forum = {.cookie_len = 0, .posts = 0};
+    long count = 0;
     int port = 0, lfd, c, rc = 1;
 
     ex_init("tc-forum-server");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            if (ex_parse_port(optarg, &port) != 0) {
-                return 2;
-            }
-            break;
-        case 'k':
+        if (c == 'k') {
             cookie_file = optarg;
-            break;
-        case 'n':
-            if (ex_parse_count(optarg, &count) != 0) {
-                return 2;
-            }
-            break;
-        default:
+        } else if (!ex_server_opt(c, optarg, &port, &count)) {
             usage();
         }
     }
     if (port == 0 || cookie_file == NULL || optind != argc || count < 0) {
         usage();
     }
-    if (ex_read_secret(cookie_file, cookie, sizeof(cookie), &cookie_len) != 0) {
+    if (ex_read_secret(cookie_file, forum.cookie, sizeof(forum.cookie), &forum.cookie_len) != 0) {
         goto out;
     }
-    if (cookie_len < 16) {
+    if (forum.cookie_len < 16) {
         ex_err("%s: the cookie must have at least 16 bytes", cookie_file);
         goto out;
     }
@@ -112,17 +106,9 @@ int main(int argc, char **argv)
     if (lfd < 0) {
         goto out;
     }
-    for (served = 0; count == 0 || served < count; served++) {
-        int fd = ex_accept(lfd);
-
-        if (fd < 0) {
-            break;
-        }
-        serve(fd, cookie, cookie_len, &posts);
-    }
-    close(lfd);
+    ex_serve(lfd, count, serve, &forum);
     rc = 0;
 out:
-    OPENSSL_cleanse(cookie, sizeof(cookie));
+    OPENSSL_cleanse(forum.cookie, sizeof(forum.cookie));
     return rc;
 }

@@ -18,6 +18,28 @@ static const char *const headlines[] = {
     "City council approves the new cycle lanes",
 };
 
+/* Each client gets the headlines, then the connection closes. */
+static void serve(int fd, void *arg)
+{
+    struct ex_chan ch = {.fd = fd, .ssl = NULL};
+    char hex[TCPCRYPT_SESSID_HEX_LEN];
+    const char *sid = ex_sessid(fd, hex);
+    size_t i;
+
+    (void)arg;
+    for (i = 0; i < sizeof(headlines) / sizeof(headlines[0]); i++) {
+        if (ex_write_line(&ch, headlines[i]) != 0) {
+            break;
+        }
+    }
+    if (sid != NULL) {
+        ex_say("served %zu headlines, unauthenticated session %s", i, sid);
+    } else {
+        ex_say("served %zu headlines over plain TCP (client without tcpcrypt)", i);
+    }
+    ex_chan_close(&ch);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: %s --port PORT [--count N]\n", ex_prog);
@@ -33,22 +55,11 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int port = 0, lfd, c;
-    long count = 0, served;
+    long count = 0;
 
     ex_init("tc-news-server");
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            if (ex_parse_port(optarg, &port) != 0) {
-                return 2;
-            }
-            break;
-        case 'n':
-            if (ex_parse_count(optarg, &count) != 0) {
-                return 2;
-            }
-            break;
-        default:
+        if (!ex_server_opt(c, optarg, &port, &count)) {
             usage();
         }
     }
@@ -59,28 +70,6 @@ int main(int argc, char **argv)
     if (lfd < 0) {
         return 1;
     }
-    for (served = 0; count == 0 || served < count; served++) {
-        struct ex_chan ch = {.fd = ex_accept(lfd), .ssl = NULL};
-        char hex[TCPCRYPT_SESSID_HEX_LEN];
-        const char *sid;
-        size_t i;
-
-        if (ch.fd < 0) {
-            continue;
-        }
-        sid = ex_sessid(ch.fd, hex);
-        for (i = 0; i < sizeof(headlines) / sizeof(headlines[0]); i++) {
-            if (ex_write_line(&ch, headlines[i]) != 0) {
-                break;
-            }
-        }
-        if (sid != NULL) {
-            ex_say("served %zu headlines, unauthenticated session %s", i, sid);
-        } else {
-            ex_say("served %zu headlines over plain TCP (client without tcpcrypt)", i);
-        }
-        ex_chan_close(&ch);
-    }
-    close(lfd);
+    ex_serve(lfd, count, serve, NULL);
     return 0;
 }

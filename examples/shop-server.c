@@ -121,12 +121,10 @@ int main(int argc, char **argv)
     ex_init("tc-shop-server");
     atomic_init(&shop.orders, 0);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ex_server_opt(c, optarg, &port, &count)) {
+            continue;
+        }
         switch (c) {
-        case 'p':
-            if (ex_parse_port(optarg, &port) != 0) {
-                return 2;
-            }
-            break;
         case 'c':
             cert = optarg;
             break;
@@ -140,11 +138,6 @@ int main(int argc, char **argv)
             break;
         case 'A':
             shop.aa = 0;
-            break;
-        case 'n':
-            if (ex_parse_count(optarg, &count) != 0) {
-                return 2;
-            }
             break;
         default:
             usage();
